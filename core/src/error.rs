@@ -1,0 +1,126 @@
+//! The core's one error type (SPEC.md §10, "Error classes").
+//!
+//! Every variant maps to a stable class string through [`Error::kind`]; the class strings are
+//! what the vectors, the CLI's `--json` errors and ports compare. Variants carry only `Copy`
+//! context (byte offsets, limits), never secrets or signature internals.
+
+use core::fmt;
+
+/// Everything that can go wrong while decoding, canonicalizing, parsing or signing.
+///
+/// A failed signature check is *not* an error: it is the [`crate::Status::Invalid`] outcome of
+/// a well-formed input.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The JSON text is not RFC 8259 JSON (bad token, bad escape, raw control character, ...).
+    JsonSyntax {
+        /// Byte offset of the offending input.
+        offset: usize,
+    },
+    /// The input is not valid UTF-8.
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// A `\uD800`-`\uDFFF` escape that is not half of a surrogate pair.
+    LoneSurrogate {
+        /// Byte offset of the escape.
+        offset: usize,
+    },
+    /// An object has two members with the same name (compared after unescaping).
+    DuplicateKey {
+        /// Byte offset of the object holding the duplicate.
+        offset: usize,
+    },
+    /// A number that does not fit an IEEE-754 double (I-JSON), e.g. `1e400`.
+    BadNumber {
+        /// Byte offset of the number.
+        offset: usize,
+    },
+    /// Arrays/objects nested deeper than [`crate::jcs::MAX_DEPTH`].
+    TooDeep {
+        /// Byte offset of the bracket that went too deep.
+        offset: usize,
+    },
+    /// Non-whitespace input after the JSON value (or after a compact frame).
+    TrailingData {
+        /// Byte offset where the trailing data starts.
+        offset: usize,
+    },
+    /// An input or output exceeds a limit of SPEC.md (or the caller's buffer).
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A key reference (`nostr:npub1...`, `ed25519:<hex>`) is malformed or not a valid point.
+    BadKey,
+    /// A key file is malformed or its public key does not match its secret.
+    BadKeyFile,
+    /// A subject is malformed, of an unknown channel, or not in normalized form.
+    BadSubject,
+    /// A claim object has a missing, unknown or ill-typed member.
+    BadClaim,
+    /// An encoding (compact, Markdown, DNS TXT) is malformed or not recognised.
+    BadEncoding,
+    /// The zstd frame of a compact claim is corrupt or uses a forbidden feature.
+    BadCompression,
+    /// A payload that must be canonical (compact) is not its own JCS form.
+    NonCanonical,
+}
+
+impl Error {
+    /// The stable error class (SPEC.md §10). Ports map their own errors onto these strings.
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::JsonSyntax { .. } => "json_syntax",
+            Self::InvalidUtf8 { .. } => "invalid_utf8",
+            Self::LoneSurrogate { .. } => "lone_surrogate",
+            Self::DuplicateKey { .. } => "duplicate_key",
+            Self::BadNumber { .. } => "bad_number",
+            Self::TooDeep { .. } => "too_deep",
+            Self::TrailingData { .. } => "trailing_data",
+            Self::TooLarge { .. } => "too_large",
+            Self::BadKey => "bad_key",
+            Self::BadKeyFile => "bad_key_file",
+            Self::BadSubject => "bad_subject",
+            Self::BadClaim => "bad_claim",
+            Self::BadEncoding => "bad_encoding",
+            Self::BadCompression => "bad_compression",
+            Self::NonCanonical => "non_canonical",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::JsonSyntax { offset } => write!(f, "JSON syntax error at byte {offset}"),
+            Self::InvalidUtf8 { offset } => write!(f, "invalid UTF-8 at byte {offset}"),
+            Self::LoneSurrogate { offset } => write!(f, "lone surrogate escape at byte {offset}"),
+            Self::DuplicateKey { offset } => {
+                write!(f, "duplicate member name in the object at byte {offset}")
+            }
+            Self::BadNumber { offset } => {
+                write!(f, "number at byte {offset} is outside the I-JSON (double) range")
+            }
+            Self::TooDeep { offset } => write!(
+                f,
+                "nesting deeper than {} at byte {offset}",
+                crate::jcs::MAX_DEPTH
+            ),
+            Self::TrailingData { offset } => write!(f, "trailing data at byte {offset}"),
+            Self::TooLarge { limit } => write!(f, "input or output exceeds the limit of {limit} bytes"),
+            Self::BadKey => f.write_str("malformed or invalid key reference"),
+            Self::BadKeyFile => f.write_str("malformed key file, or its key does not match its secret"),
+            Self::BadSubject => f.write_str("malformed, unknown or non-normalized subject"),
+            Self::BadClaim => f.write_str("malformed claim: missing, unknown or ill-typed member"),
+            Self::BadEncoding => f.write_str("unrecognised or malformed encoding"),
+            Self::BadCompression => f.write_str("corrupt or forbidden zstd frame"),
+            Self::NonCanonical => f.write_str("payload is not in canonical (JCS) form"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
