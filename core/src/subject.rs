@@ -8,8 +8,9 @@ use crate::error::Error;
 use crate::jcs::{Sink, SliceSink};
 use crate::keys::{Alg, KeyRef, decode_npub};
 
-/// Maximum length of a normalized subject, in bytes.
-pub const MAX_SUBJECT: usize = 256;
+/// Maximum length of a normalized subject, in bytes: the longest any channel can produce
+/// (`ap:@` + 64-byte user + `@` + 253-byte host).
+pub const MAX_SUBJECT: usize = 322;
 
 /// The channels of protocol v0.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
