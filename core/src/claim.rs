@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::jcs::{self, Sink};
-use crate::keys::{KeyRef, SecretKey, write_hex};
+use crate::keys::{KeyRef, SecretKey, Verifier, write_hex};
 use crate::status::Status;
 use crate::subject::{self, MAX_SUBJECT};
 
@@ -26,6 +26,8 @@ pub const MAX_INT: u64 = (1 << 53) - 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Claim<'a> {
     key: KeyRef,
+    verifier: Verifier,
+    digest: [u8; 32],
     subject: &'a str,
     iat: u64,
     exp: Option<u64>,
@@ -44,8 +46,10 @@ impl<'a> Claim<'a> {
         if json.len() > MAX_CLAIM_JSON {
             return Err(Error::TooLarge { limit: MAX_CLAIM_JSON });
         }
-        // full check first, so a duplicate name anywhere reports as such
-        let start = jcs::check(json)?;
+        // One canonicalization pass validates everything (duplicates at any depth included) and
+        // yields the signing digest; the member walk below relies on it having succeeded.
+        let digest = signing_digest(CLAIM_TAG, json)?;
+        let start = json.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(0);
         let mut ty = None;
         let mut key = None;
         let mut subject = None;
@@ -74,7 +78,7 @@ impl<'a> Claim<'a> {
         if plain_string(ty.ok_or(Error::BadClaim)?)? != CLAIM_TYPE {
             return Err(Error::BadClaim);
         }
-        let key = KeyRef::parse(plain_string(key.ok_or(Error::BadClaim)?)?)?;
+        let (key, verifier) = KeyRef::parse_verifier(plain_string(key.ok_or(Error::BadClaim)?)?)?;
         let subject = plain_string(subject.ok_or(Error::BadClaim)?)?;
         subject::check_normalized(subject)?;
         let iat = integer(iat.ok_or(Error::BadClaim)?)?;
@@ -85,7 +89,7 @@ impl<'a> Claim<'a> {
         let mut sig_bytes = [0u8; 64];
         crate::keys::decode_hex_lower(plain_string(sig.ok_or(Error::BadClaim)?)?.as_bytes(), &mut sig_bytes)
             .map_err(|()| Error::BadClaim)?;
-        Ok(Self { key, subject, iat, exp, sig: sig_bytes, json })
+        Ok(Self { key, verifier, digest, subject, iat, exp, sig: sig_bytes, json })
     }
 
     /// The signing key.
@@ -124,12 +128,10 @@ impl<'a> Claim<'a> {
         self.json
     }
 
-    /// SHA-256(`kez/claim/v1` || 0x00 || JCS(claim without `sig`)).
-    ///
-    /// # Errors
-    /// Only if the JSON text stopped being canonicalizable, which `parse` already excludes.
-    pub fn digest(&self) -> Result<[u8; 32], Error> {
-        signing_digest(CLAIM_TAG, self.json)
+    /// SHA-256(`kez/claim/v1` || 0x00 || JCS(claim without `sig`)), computed while parsing.
+    #[must_use]
+    pub const fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 
     /// Writes the claim's canonical JSON (JCS) into `sink`.
@@ -143,8 +145,7 @@ impl<'a> Claim<'a> {
     /// Checks the signature, then expiry against the caller's `now`.
     #[must_use]
     pub fn verify(&self, now: u64) -> Status {
-        let Ok(digest) = self.digest() else { return Status::Invalid };
-        if !self.key.verify_digest(&digest, &self.sig) {
+        if !self.verifier.verify(&self.digest, &self.sig) {
             return Status::Invalid;
         }
         if self.exp.is_some_and(|exp| now >= exp) {

@@ -266,8 +266,44 @@ pub fn canonicalize_without<S: Sink + ?Sized>(
 ) -> Result<(), Error> {
     let (start, _end) = validate(input)?;
     let mut em = Emitter { src: input, spans: [Span::EMPTY; SPAN_TABLE], top: 0 };
-    em.value(start, 1, skip, sink)?;
-    Ok(())
+    let mut out = Batch { inner: sink, buf: [0; BATCH], len: 0 };
+    em.value(start, 1, skip, &mut out)?;
+    out.flush()
+}
+
+const BATCH: usize = 256;
+
+/// Gathers the many tiny writes of the emitter (`"`, `:`, `,`, short names) so the sink, often a
+/// hasher, sees few large updates.
+struct Batch<'s, S: Sink + ?Sized> {
+    inner: &'s mut S,
+    buf: [u8; BATCH],
+    len: usize,
+}
+
+impl<S: Sink + ?Sized> Batch<'_, S> {
+    fn flush(&mut self) -> Result<(), Error> {
+        let pending = self.buf.get(..self.len).unwrap_or_default();
+        self.len = 0;
+        self.inner.write(pending)
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for Batch<'_, S> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.len + bytes.len() > BATCH {
+            self.flush()?;
+            if bytes.len() >= BATCH {
+                return self.inner.write(bytes);
+            }
+        }
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+            self.len = end;
+        }
+        Ok(())
+    }
 }
 
 /// Checks that `input` is one valid JSON text (everything except duplicate names) and returns

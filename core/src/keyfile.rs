@@ -58,7 +58,7 @@ pub fn write_keyfile<S: Sink + ?Sized>(key: &SecretKey, sink: &mut S) -> Result<
     let r = (|| {
         write!(w, "{{\"key\":\"{}\",\"secret\":\"", key.public())?;
         write_hex(&mut w, &key.secret_bytes())?;
-        write!(w, "\",\"type\":\"{KEYFILE_TYPE}\"}}\n")
+        writeln!(w, "\",\"type\":\"{KEYFILE_TYPE}\"}}")
     })();
     match (r, w.err) {
         (_, Some(e)) => Err(e),

@@ -56,15 +56,7 @@ impl KeyRef {
     /// # Errors
     /// [`Error::BadKey`] for any other text, or a key that is not a valid point.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        if let Some(npub) = text.strip_prefix("nostr:") {
-            return Self::from_bytes(Alg::Bip340, decode_npub(npub)?);
-        }
-        if let Some(hex) = text.strip_prefix("ed25519:") {
-            let mut bytes = [0u8; 32];
-            decode_hex_lower(hex.as_bytes(), &mut bytes).map_err(|()| Error::BadKey)?;
-            return Self::from_bytes(Alg::Ed25519, bytes);
-        }
-        Err(Error::BadKey)
+        Self::parse_verifier(text).map(|(r, _)| r)
     }
 
     /// The suite of this key.
@@ -83,6 +75,47 @@ impl KeyRef {
     #[must_use]
     pub fn verify_digest(&self, digest: &[u8; 32], sig: &[u8; 64]) -> bool {
         verify_raw(self.alg, &self.bytes, digest, sig)
+    }
+
+    /// Parses the text form and keeps the decompressed point, so verifying does not decode the
+    /// key a second time.
+    pub(crate) fn parse_verifier(text: &str) -> Result<(Self, Verifier), Error> {
+        let r = Self::parse_unchecked(text)?;
+        let v = match r.alg {
+            Alg::Bip340 => Verifier::Bip340(k256::schnorr::VerifyingKey::from_bytes(&r.bytes).map_err(|_| Error::BadKey)?),
+            Alg::Ed25519 => Verifier::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(&r.bytes).map_err(|_| Error::BadKey)?),
+        };
+        Ok((r, v))
+    }
+
+    fn parse_unchecked(text: &str) -> Result<Self, Error> {
+        if let Some(npub) = text.strip_prefix("nostr:") {
+            return Ok(Self { alg: Alg::Bip340, bytes: decode_npub(npub)? });
+        }
+        if let Some(hex) = text.strip_prefix("ed25519:") {
+            let mut bytes = [0u8; 32];
+            decode_hex_lower(hex.as_bytes(), &mut bytes).map_err(|()| Error::BadKey)?;
+            return Ok(Self { alg: Alg::Ed25519, bytes });
+        }
+        Err(Error::BadKey)
+    }
+}
+
+/// A decoded public key, ready to verify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verifier {
+    Bip340(k256::schnorr::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl Verifier {
+    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
+        match self {
+            Self::Bip340(key) => {
+                k256::schnorr::Signature::try_from(sig.as_slice()).is_ok_and(|sig| key.verify_raw(msg, &sig).is_ok())
+            }
+            Self::Ed25519(key) => key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig)).is_ok(),
+        }
     }
 }
 
@@ -130,8 +163,11 @@ pub fn decode_npub(npub: &str) -> Result<[u8; 32], Error> {
 pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     match alg {
         Alg::Bip340 => {
-            let Ok(key) = k256::schnorr::VerifyingKey::from_bytes(public) else { return false };
-            let Ok(sig) = k256::schnorr::Signature::try_from(sig) else { return false };
+            // k256 asserts these lengths (panics) instead of returning an error: check first
+            let Ok(public) = <[u8; 32]>::try_from(public) else { return false };
+            let Ok(sig) = <[u8; 64]>::try_from(sig) else { return false };
+            let Ok(key) = k256::schnorr::VerifyingKey::from_bytes(&public) else { return false };
+            let Ok(sig) = k256::schnorr::Signature::try_from(sig.as_slice()) else { return false };
             key.verify_raw(msg, &sig).is_ok()
         }
         Alg::Ed25519 => {
