@@ -1,0 +1,181 @@
+//! The command-line shape (clap derive types), as in `design/CLI.md`.
+//!
+//! Hex and key-file arguments are plain strings here and are decoded by the commands, so that
+//! malformed values give one-line `usage` errors that never echo a secret back.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// KEZ: a portable decentralized identity graph (claims signed by nostr or Ed25519 keys)
+#[derive(Debug, Parser)]
+#[command(
+    name = "kez",
+    version,
+    after_help = "Exit status:\n  0  done, or valid\n  1  the answer is no (invalid, expired)\n  2  usage error or malformed input"
+)]
+pub(crate) struct Cli {
+    /// Machine-readable output; errors are also printed as JSON on stdout
+    #[arg(long, global = true, display_order = 900)]
+    pub(crate) json: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create and inspect key files
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Create, verify and convert signed claims
+    #[command(subcommand)]
+    Claim(ClaimCommand),
+    /// Print the RFC 8785 canonical form (JCS) of a JSON text
+    Jcs(InputArg),
+    /// Raw signature checks
+    #[command(subcommand)]
+    Sig(SigCommand),
+}
+
+/// One input file; `-` (the default) reads stdin.
+#[derive(Debug, Args)]
+pub(crate) struct InputArg {
+    /// Input file, or `-` for stdin
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub(crate) input: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IdentityCommand {
+    /// Generate a key and write it to a new key file (mode 0600)
+    New(IdentityNew),
+    /// Print the public key reference of a key file
+    Show(IdentityShow),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdentityNew {
+    /// Signature suite of the new key
+    #[arg(long, value_enum)]
+    pub(crate) alg: KeyAlg,
+    /// Deterministic key: 64 hex digits (nostr: the secret key; ed25519: the seed)
+    #[arg(long, value_name = "HEX")]
+    pub(crate) seed: Option<String>,
+    /// Key file to create
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: PathBuf,
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IdentityShow {
+    /// Key file to read
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+}
+
+/// Key suites, named as in key references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyAlg {
+    /// secp256k1 BIP-340 Schnorr (nostr:npub1...)
+    Nostr,
+    /// Ed25519 (ed25519:<hex>)
+    Ed25519,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClaimCommand {
+    /// Sign a claim that the key holds an account (CH:HANDLE)
+    Create(ClaimCreate),
+    /// Verify a claim offline: decoding, signature, expiry (exit 0 iff valid)
+    Verify(ClaimVerify),
+    /// Re-encode a claim (input encoding is auto-detected)
+    Convert(ClaimConvert),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimCreate {
+    /// Key file of the signing key
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) key: PathBuf,
+    /// The account claimed, e.g. github:alice or dns:example.com
+    #[arg(long, value_name = "CH:HANDLE")]
+    pub(crate) subject: String,
+    /// Issued-at, Unix seconds [default: now]
+    #[arg(long, value_name = "N")]
+    pub(crate) iat: Option<u64>,
+    /// Expiry, Unix seconds (after --iat)
+    #[arg(long, value_name = "N")]
+    pub(crate) exp: Option<u64>,
+    /// BIP-340 aux randomness, 64 hex digits (fixes nostr signatures) [default: random]
+    #[arg(long, value_name = "HEX")]
+    pub(crate) aux: Option<String>,
+    /// Output encoding
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimVerify {
+    #[command(flatten)]
+    pub(crate) input: InputArg,
+    /// Verification time, Unix seconds [default: now]
+    #[arg(long, value_name = "N")]
+    pub(crate) now: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimConvert {
+    /// Output encoding
+    #[arg(long, value_enum)]
+    pub(crate) to: Format,
+    #[command(flatten)]
+    pub(crate) input: InputArg,
+}
+
+/// The four claim encodings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Canonical JSON (JCS)
+    Json,
+    /// kez:z1:<base64url(zstd(JCS))>
+    Compact,
+    /// A ```kez fenced block holding the compact form
+    Markdown,
+    /// A DNS TXT record (zone-file line for dns: subjects)
+    Dns,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SigCommand {
+    /// Verify a raw signature over a message (exit 0 iff it verifies)
+    Verify(SigVerify),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigVerify {
+    /// Signature suite
+    #[arg(long, value_enum)]
+    pub(crate) alg: SigAlg,
+    /// Public key, hex (BIP-340: 32-byte x-only; Ed25519: 32-byte point)
+    #[arg(long = "pub", value_name = "HEX")]
+    pub(crate) public: String,
+    /// Message, hex (may be empty)
+    #[arg(long, value_name = "HEX")]
+    pub(crate) msg: String,
+    /// Signature, hex (64 bytes)
+    #[arg(long, value_name = "HEX")]
+    pub(crate) sig: String,
+}
+
+/// Raw signature suites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SigAlg {
+    /// BIP-340 Schnorr over secp256k1
+    Bip340,
+    /// Ed25519, strict verification
+    Ed25519,
+}
