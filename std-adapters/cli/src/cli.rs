@@ -36,6 +36,8 @@ pub(crate) enum Command {
     /// Raw signature checks
     #[command(subcommand)]
     Sig(SigCommand),
+    /// Run the main job end to end on fresh keys, offline, and show what was verified
+    Demo,
 }
 
 /// One input file; `-` (the default) reads stdin.

@@ -1,6 +1,7 @@
 //! One module per command group; each command turns parsed arguments into a [`Done`].
 
 mod claim;
+mod demo;
 mod identity;
 mod jcs;
 mod sig;
@@ -18,6 +19,7 @@ pub(crate) fn run(cli: &Cli) -> Result<Done, Failure> {
         Command::Claim(ClaimCommand::Verify(args)) => claim::verify(args, json),
         Command::Claim(ClaimCommand::Convert(args)) => claim::convert(args),
         Command::Jcs(args) => jcs::run(args),
+        Command::Demo => demo::run(),
         Command::Sig(SigCommand::Verify(args)) => sig::verify(args, json),
     }
 }
