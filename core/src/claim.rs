@@ -237,6 +237,18 @@ impl ClaimDraft<'_> {
     }
 }
 
+/// Writes a claim's members (without `sig` when `sig` is `None`) in JCS order.
+pub(crate) fn write_claim_fields<S: Sink + ?Sized>(
+    sink: &mut S,
+    key: &KeyRef,
+    subject: &str,
+    iat: u64,
+    exp: Option<u64>,
+    sig: Option<&[u8; 64]>,
+) -> Result<(), Error> {
+    Fields { key, subject, iat, exp, sig }.write(sink)
+}
+
 /// Writes a claim's members in JCS order. Every string here is plain ASCII that needs no
 /// escaping, so this is exactly the JCS form (a test checks it against the canonicalizer).
 struct Fields<'k> {

@@ -65,8 +65,50 @@ pub enum Error {
     BadEncoding,
     /// The zstd frame of a compact claim is corrupt or uses a forbidden feature.
     BadCompression,
-    /// A payload that must be canonical (compact) is not its own JCS form.
+    /// A payload that must be canonical (compact, a bundle line) is not its own JCS form.
     NonCanonical,
+    /// A sigchain link has a missing, unknown or ill-typed member, or a bundle line is empty or
+    /// unterminated.
+    BadLink,
+    /// A fixed-capacity store (of a no-alloc sigchain replay) is full.
+    Full,
+    /// A link's `op` is not one of the five ops.
+    UnknownOp,
+    /// A link names a different chain than the links before it.
+    WrongChain,
+    /// A link's seq is not the next one.
+    SeqGap {
+        /// The seq that was due.
+        expected: u64,
+        /// The seq found.
+        got: u64,
+    },
+    /// A link's `prev` is not the hash of the link before it.
+    PrevMismatch {
+        /// The link's seq.
+        seq: u64,
+    },
+    /// The link's signer may not sign its op.
+    WrongSigner {
+        /// The link's seq.
+        seq: u64,
+    },
+    /// The link is signed by a primary key the chain has rotated away from.
+    OldKey {
+        /// The link's seq.
+        seq: u64,
+    },
+    /// A link signature (or a rotate/device proof) does not verify.
+    BadSignature {
+        /// The link's seq.
+        seq: u64,
+    },
+    /// The op's target is wrong: revoking an unknown or revoked claim, adding a known key,
+    /// removing an unknown device, recording the same claim twice.
+    BadTarget {
+        /// The link's seq.
+        seq: u64,
+    },
 }
 
 impl Error {
@@ -89,6 +131,16 @@ impl Error {
             Self::BadEncoding => "bad_encoding",
             Self::BadCompression => "bad_compression",
             Self::NonCanonical => "non_canonical",
+            Self::BadLink => "bad_link",
+            Self::Full => "too_large",
+            Self::UnknownOp => "unknown_op",
+            Self::WrongChain => "wrong_chain",
+            Self::SeqGap { .. } => "seq_gap",
+            Self::PrevMismatch { .. } => "prev_mismatch",
+            Self::WrongSigner { .. } => "wrong_signer",
+            Self::OldKey { .. } => "old_key",
+            Self::BadSignature { .. } => "bad_signature",
+            Self::BadTarget { .. } => "bad_target",
         }
     }
 }
@@ -119,6 +171,16 @@ impl fmt::Display for Error {
             Self::BadEncoding => f.write_str("unrecognised or malformed encoding"),
             Self::BadCompression => f.write_str("corrupt or forbidden zstd frame"),
             Self::NonCanonical => f.write_str("payload is not in canonical (JCS) form"),
+            Self::BadLink => f.write_str("malformed sigchain link or bundle line"),
+            Self::UnknownOp => f.write_str("unknown sigchain op"),
+            Self::Full => f.write_str("the replay's fixed-capacity store is full"),
+            Self::WrongChain => f.write_str("link belongs to another chain"),
+            Self::SeqGap { expected, got } => write!(f, "expected link seq {expected}, found {got}"),
+            Self::PrevMismatch { seq } => write!(f, "link {seq}: prev is not the hash of the link before it"),
+            Self::WrongSigner { seq } => write!(f, "link {seq}: the signer may not sign this op"),
+            Self::OldKey { seq } => write!(f, "link {seq}: signed by a key the chain rotated away from"),
+            Self::BadSignature { seq } => write!(f, "link {seq}: signature does not verify"),
+            Self::BadTarget { seq } => write!(f, "link {seq}: the op's target is unknown, revoked or already present"),
         }
     }
 }

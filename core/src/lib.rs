@@ -8,6 +8,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod chain;
 mod claim;
 mod encoding;
 mod error;
