@@ -197,11 +197,17 @@ fn check_rr_head(head: &str) -> Result<(), Error> {
     if owner.is_empty() || !owner.bytes().all(|b| b.is_ascii_graphic() && b != b'"') {
         return Err(Error::BadEncoding);
     }
+    // TTL and class are both optional and may come in either order (RFC 1035 §5.1)
     let mut next = words.next().ok_or(Error::BadEncoding)?;
-    if next.bytes().all(|b| b.is_ascii_digit()) && next.len() <= 10 {
-        next = words.next().ok_or(Error::BadEncoding)?;
-    }
-    if next.eq_ignore_ascii_case("IN") {
+    let (mut ttl, mut class) = (false, false);
+    loop {
+        if !ttl && next.bytes().all(|b| b.is_ascii_digit()) && next.len() <= 10 {
+            ttl = true;
+        } else if !class && next.eq_ignore_ascii_case("IN") {
+            class = true;
+        } else {
+            break;
+        }
         next = words.next().ok_or(Error::BadEncoding)?;
     }
     if !next.eq_ignore_ascii_case("TXT") || words.next().is_some() {
@@ -287,6 +293,12 @@ mod compact {
             }
         }
         if !src.is_empty() {
+            return Err(Error::BadCompression);
+        }
+        // a declared Frame_Content_Size must match what the blocks produced
+        let desc = frame.get(4).copied().unwrap_or(0);
+        let declared = desc >> 6 != 0 || desc & 0x20 != 0;
+        if declared && dec.content_size() != written as u64 {
             return Err(Error::BadCompression);
         }
         Ok(written)

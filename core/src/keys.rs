@@ -44,11 +44,7 @@ impl KeyRef {
     /// # Errors
     /// [`Error::BadKey`] when the bytes are not a valid public key of `alg`.
     pub fn from_bytes(alg: Alg, bytes: [u8; 32]) -> Result<Self, Error> {
-        let ok = match alg {
-            Alg::Bip340 => k256::schnorr::VerifyingKey::from_bytes(&bytes).is_ok(),
-            Alg::Ed25519 => ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_ok(),
-        };
-        if ok { Ok(Self { alg, bytes }) } else { Err(Error::BadKey) }
+        Self::parse_verifier_bytes(alg, bytes).map(|(r, _)| r)
     }
 
     /// Parses the one accepted text form.
@@ -81,11 +77,23 @@ impl KeyRef {
     /// key a second time.
     pub(crate) fn parse_verifier(text: &str) -> Result<(Self, Verifier), Error> {
         let r = Self::parse_unchecked(text)?;
-        let v = match r.alg {
-            Alg::Bip340 => Verifier::Bip340(k256::schnorr::VerifyingKey::from_bytes(&r.bytes).map_err(|_| Error::BadKey)?),
-            Alg::Ed25519 => Verifier::Ed25519(ed25519_dalek::VerifyingKey::from_bytes(&r.bytes).map_err(|_| Error::BadKey)?),
+        Self::parse_verifier_bytes(r.alg, r.bytes)
+    }
+
+    /// Decodes the point (SPEC.md §3.2): a BIP-340 x coordinate on the curve; an Ed25519
+    /// encoding that is canonical (re-encodes to the same bytes) and not of small order.
+    fn parse_verifier_bytes(alg: Alg, bytes: [u8; 32]) -> Result<(Self, Verifier), Error> {
+        let v = match alg {
+            Alg::Bip340 => Verifier::Bip340(k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?),
+            Alg::Ed25519 => {
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?;
+                if key.is_weak() || key.to_edwards().compress().to_bytes() != bytes {
+                    return Err(Error::BadKey);
+                }
+                Verifier::Ed25519(key)
+            }
         };
-        Ok((r, v))
+        Ok((Self { alg, bytes }, v))
     }
 
     fn parse_unchecked(text: &str) -> Result<Self, Error> {
@@ -184,6 +192,8 @@ pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
 pub struct SecretKey {
     inner: Secret,
     public: KeyRef,
+    // as given: k256 keeps the even-y form of a BIP-340 secret, which must not leak into files
+    secret: [u8; 32],
 }
 
 #[derive(Clone)]
@@ -208,12 +218,12 @@ impl SecretKey {
             Alg::Bip340 => {
                 let sk = k256::schnorr::SigningKey::from_bytes(secret).map_err(|_| Error::BadKey)?;
                 let public = KeyRef { alg, bytes: sk.verifying_key().to_bytes().into() };
-                Ok(Self { inner: Secret::Bip340(sk), public })
+                Ok(Self { inner: Secret::Bip340(sk), public, secret: *secret })
             }
             Alg::Ed25519 => {
                 let sk = ed25519_dalek::SigningKey::from_bytes(secret);
                 let public = KeyRef { alg, bytes: sk.verifying_key().to_bytes() };
-                Ok(Self { inner: Secret::Ed25519(sk), public })
+                Ok(Self { inner: Secret::Ed25519(sk), public, secret: *secret })
             }
         }
     }
@@ -227,10 +237,7 @@ impl SecretKey {
     /// The 32 secret bytes (as accepted by [`SecretKey::from_bytes`]).
     #[must_use]
     pub fn secret_bytes(&self) -> [u8; 32] {
-        match &self.inner {
-            Secret::Bip340(sk) => sk.to_bytes().into(),
-            Secret::Ed25519(sk) => sk.to_bytes(),
-        }
+        self.secret
     }
 
     /// Signs a raw message. `aux` is the BIP-340 auxiliary randomness (ignored by Ed25519,

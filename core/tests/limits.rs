@@ -169,3 +169,53 @@ fn subject_limits() {
     assert_eq!(longest, MAX_SUBJECT);
     assert!(ok(format!("ap:@{}@{d253}", "u".repeat(65)), &mut buf).is_err());
 }
+
+#[test]
+fn declared_content_size_must_match() {
+    let json = br#"{"a":1}"#;
+    // single-segment frame (descriptor 0x20) with a 1-byte Frame_Content_Size
+    let with_size = |size: u8| {
+        let mut f = vec![0x28, 0xB5, 0x2F, 0xFD, 0x20, size];
+        let header = 1u32 | ((json.len() as u32) << 3);
+        f.extend_from_slice(&header.to_le_bytes()[..3]);
+        f.extend_from_slice(json);
+        f
+    };
+    assert_eq!(decode(&compact_of(&with_size(json.len() as u8))).unwrap(), json);
+    assert_eq!(decode(&compact_of(&with_size(json.len() as u8 + 1))), Err(Error::BadCompression));
+}
+
+#[test]
+fn ed25519_key_references_are_strict() {
+    use kez_core::KeyRef;
+    // the identity point (small order) and a non-canonical encoding of y = 1 (y + p)
+    let identity = format!("ed25519:01{}", "0".repeat(62));
+    assert_eq!(KeyRef::parse(&identity), Err(Error::BadKey));
+    // y and y + p (p = 2^255 - 19) name the same point; only the first encoding is accepted
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let mut checked = 0;
+    for y in 2u8..19 {
+        let mut canonical = [0u8; 32];
+        canonical[0] = y;
+        if KeyRef::parse(&format!("ed25519:{}", hex(&canonical))).is_err() {
+            continue; // not on the curve
+        }
+        let mut plus_p = [0xffu8; 32];
+        plus_p[0] = 0xed + y; // p's low byte is 0xed
+        plus_p[31] = 0x7f;
+        assert_eq!(KeyRef::parse(&format!("ed25519:{}", hex(&plus_p))), Err(Error::BadKey), "y = {y}");
+        checked += 1;
+    }
+    assert!(checked > 0);
+    let good = SecretKey::from_bytes(Alg::Ed25519, &[9; 32]).unwrap();
+    assert_eq!(KeyRef::parse(&good.public().to_string()).unwrap(), *good.public());
+}
+
+#[test]
+fn nostr_secret_is_kept_as_given() {
+    // this secret's public point has odd y; the key file must still hold the given bytes
+    for b in 1..=8u8 {
+        let sk = SecretKey::from_bytes(Alg::Bip340, &[b; 32]).unwrap();
+        assert_eq!(sk.secret_bytes(), [b; 32]);
+    }
+}
