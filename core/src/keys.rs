@@ -82,12 +82,14 @@ impl KeyRef {
 
     /// Decodes the point (SPEC.md §3.2): a BIP-340 x coordinate on the curve; an Ed25519
     /// encoding that is canonical (re-encodes to the same bytes) and not of small order.
-    fn parse_verifier_bytes(alg: Alg, bytes: [u8; 32]) -> Result<(Self, Verifier), Error> {
+    pub(crate) fn parse_verifier_bytes(alg: Alg, bytes: [u8; 32]) -> Result<(Self, Verifier), Error> {
         let v = match alg {
             Alg::Bip340 => Verifier::Bip340(k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?),
             Alg::Ed25519 => {
                 let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?;
-                if key.is_weak() || key.to_edwards().compress().to_bytes() != bytes {
+                // canonical means y < p; the x = 0 encodings with the sign bit set are the
+                // small-order points y = 1 and y = -1, which `is_weak` rejects anyway
+                if key.is_weak() || !ed25519_y_canonical(&bytes) {
                     return Err(Error::BadKey);
                 }
                 Verifier::Ed25519(key)
@@ -96,7 +98,8 @@ impl KeyRef {
         Ok((Self { alg, bytes }, v))
     }
 
-    fn parse_unchecked(text: &str) -> Result<Self, Error> {
+    /// Parses the text form without decoding the point (callers check it where it matters).
+    pub(crate) fn parse_unchecked(text: &str) -> Result<Self, Error> {
         if let Some(npub) = text.strip_prefix("nostr:") {
             return Ok(Self { alg: Alg::Bip340, bytes: decode_npub(npub)? });
         }
@@ -107,6 +110,12 @@ impl KeyRef {
         }
         Err(Error::BadKey)
     }
+}
+
+/// y (the encoding without its sign bit, little-endian) is below p = 2^255 - 19.
+fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
+    let [low, middle @ .., high] = bytes;
+    !(high & 0x7f == 0x7f && middle.iter().all(|&b| b == 0xff) && *low >= 0xed)
 }
 
 /// A decoded public key, ready to verify.
