@@ -57,9 +57,15 @@ impl Op {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        [Self::AddClaim, Self::Revoke, Self::Rotate, Self::AddDevice, Self::RemoveDevice]
-            .into_iter()
-            .find(|op| op.as_str() == s)
+        [
+            Self::AddClaim,
+            Self::Revoke,
+            Self::Rotate,
+            Self::AddDevice,
+            Self::RemoveDevice,
+        ]
+        .into_iter()
+        .find(|op| op.as_str() == s)
     }
 }
 
@@ -136,7 +142,9 @@ impl<'a> Link<'a> {
     /// [`Error::TooLarge`] above [`MAX_LINK_JSON`].
     pub fn parse(line: &'a [u8]) -> Result<Self, Error> {
         if line.len() > MAX_LINK_JSON {
-            return Err(Error::TooLarge { limit: MAX_LINK_JSON });
+            return Err(Error::TooLarge {
+                limit: MAX_LINK_JSON,
+            });
         }
         let mut cmp = CompareSink::new(line);
         jcs::canonicalize(line, &mut cmp)?;
@@ -188,7 +196,17 @@ impl<'a> Link<'a> {
         }
         let signer = KeyRef::parse_unchecked(string(f.signer)?)?;
         let sig = hex64(f.sig)?;
-        Ok(Self { chain, seq, prev, iat, body, signer, sig, digest, hash })
+        Ok(Self {
+            chain,
+            seq,
+            prev,
+            iat,
+            body,
+            signer,
+            sig,
+            digest,
+            hash,
+        })
     }
 
     /// The chain id (the chain's first primary key).
@@ -232,7 +250,6 @@ impl<'a> Link<'a> {
     pub const fn hash(&self) -> &[u8; 32] {
         &self.hash
     }
-
 }
 
 #[derive(Default)]
@@ -262,12 +279,19 @@ fn string(v: Option<&[u8]>) -> Result<&str, Error> {
 
 fn integer(v: Option<&[u8]>) -> Result<u64, Error> {
     let v = v.ok_or(Error::BadLink)?;
-    let ok = !v.is_empty() && v.len() <= 16 && v.iter().all(u8::is_ascii_digit) && (v == b"0" || v.first() != Some(&b'0'));
+    let ok = !v.is_empty()
+        && v.len() <= 16
+        && v.iter().all(u8::is_ascii_digit)
+        && (v == b"0" || v.first() != Some(&b'0'));
     if !ok {
         return Err(Error::BadLink);
     }
     let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    if n > MAX_INT { Err(Error::BadLink) } else { Ok(n) }
+    if n > MAX_INT {
+        Err(Error::BadLink)
+    } else {
+        Ok(n)
+    }
 }
 
 fn hex32(v: &[u8]) -> Result<[u8; 32], Error> {
@@ -283,7 +307,12 @@ fn hex64(v: Option<&[u8]>) -> Result<[u8; 64], Error> {
 }
 
 fn parse_body(op: Op, raw: &[u8]) -> Result<Body<'_>, Error> {
-    let mut members: [(&str, Option<&[u8]>); 4] = [("subject", None), ("exp", None), ("claim", None), ("key", None)];
+    let mut members: [(&str, Option<&[u8]>); 4] = [
+        ("subject", None),
+        ("exp", None),
+        ("claim", None),
+        ("key", None),
+    ];
     let mut extra: [(&str, Option<&[u8]>); 2] = [("device", None), ("proof", None)];
     for m in jcs::Members::new(raw, 0).ok_or(Error::BadLink)? {
         let m = m?;
@@ -296,7 +325,14 @@ fn parse_body(op: Op, raw: &[u8]) -> Result<Body<'_>, Error> {
     }
     let [(_, subject), (_, exp), (_, claim), (_, key)] = members;
     let [(_, device), (_, proof)] = extra;
-    let present = [subject.is_some(), exp.is_some(), claim.is_some(), key.is_some(), device.is_some(), proof.is_some()];
+    let present = [
+        subject.is_some(),
+        exp.is_some(),
+        claim.is_some(),
+        key.is_some(),
+        device.is_some(),
+        proof.is_some(),
+    ];
     // exactly the members each op allows (exp is optional for add_claim)
     let allowed: [bool; 6] = match op {
         Op::AddClaim => [true, exp.is_some(), false, false, false, false],
@@ -312,22 +348,44 @@ fn parse_body(op: Op, raw: &[u8]) -> Result<Body<'_>, Error> {
         Op::AddClaim => {
             let subject = string(subject)?;
             subject::check_normalized(subject)?;
-            Body::AddClaim { subject, exp: exp.map(|e| integer(Some(e))).transpose()? }
+            Body::AddClaim {
+                subject,
+                exp: exp.map(|e| integer(Some(e))).transpose()?,
+            }
         }
-        Op::Revoke => Body::Revoke { claim: hex32(claim.ok_or(Error::BadLink)?)? },
-        Op::Rotate => Body::Rotate { key: KeyRef::parse(string(key)?)?, proof: hex64(proof)? },
-        Op::AddDevice => Body::AddDevice { device: KeyRef::parse(string(device)?)?, proof: hex64(proof)? },
-        Op::RemoveDevice => Body::RemoveDevice { device: KeyRef::parse_unchecked(string(device)?)? },
+        Op::Revoke => Body::Revoke {
+            claim: hex32(claim.ok_or(Error::BadLink)?)?,
+        },
+        Op::Rotate => Body::Rotate {
+            key: KeyRef::parse(string(key)?)?,
+            proof: hex64(proof)?,
+        },
+        Op::AddDevice => Body::AddDevice {
+            device: KeyRef::parse(string(device)?)?,
+            proof: hex64(proof)?,
+        },
+        Op::RemoveDevice => Body::RemoveDevice {
+            device: KeyRef::parse_unchecked(string(device)?)?,
+        },
     })
 }
 
 /// Digest a new key (rotate) or a device key (add_device) signs to prove it holds the secret:
 /// SHA-256(tag || 0x00 || JCS({"chain":C,"key":K[,"prev":P],"seq":N})).
-fn proof_digest(tag: &[u8], chain: &KeyRef, key: &KeyRef, prev: Option<&[u8; 32]>, seq: u64) -> [u8; 32] {
+fn proof_digest(
+    tag: &[u8],
+    chain: &KeyRef,
+    key: &KeyRef,
+    prev: Option<&[u8; 32]>,
+    seq: u64,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(tag);
     h.update([0u8]);
-    let mut w = FmtSink { sink: &mut h, err: None };
+    let mut w = FmtSink {
+        sink: &mut h,
+        err: None,
+    };
     let _ = (|| -> fmt::Result {
         write!(w, "{{\"chain\":\"{chain}\",\"key\":\"{key}\",")?;
         if let Some(p) = prev {
@@ -499,21 +557,37 @@ pub struct Replay<C, D, K> {
 
 /// A replay whose state lives in `Vec`s.
 #[cfg(feature = "alloc")]
-pub type VecReplay = Replay<alloc::vec::Vec<ClaimEntry>, alloc::vec::Vec<DeviceEntry>, alloc::vec::Vec<KeyEntry>>;
+pub type VecReplay =
+    Replay<alloc::vec::Vec<ClaimEntry>, alloc::vec::Vec<DeviceEntry>, alloc::vec::Vec<KeyEntry>>;
 
 #[cfg(feature = "alloc")]
 impl VecReplay {
     /// A replay with growable storage.
     #[must_use]
     pub fn new_vec() -> Self {
-        Self::new(alloc::vec::Vec::new(), alloc::vec::Vec::new(), alloc::vec::Vec::new())
+        Self::new(
+            alloc::vec::Vec::new(),
+            alloc::vec::Vec::new(),
+            alloc::vec::Vec::new(),
+        )
     }
 }
 
 impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, D, K> {
     /// A replay of an empty chain, keeping its state in the given (empty) stores.
     pub fn new(claims: C, devices: D, keys: K) -> Self {
-        Self { chain: None, head_seq: 0, head_hash: [0; 32], head_prev: None, head_iat: 0, fork: None, cache: None, claims, devices, keys }
+        Self {
+            chain: None,
+            head_seq: 0,
+            head_hash: [0; 32],
+            head_prev: None,
+            head_iat: 0,
+            fork: None,
+            cache: None,
+            claims,
+            devices,
+            keys,
+        }
     }
 
     /// Feeds one bundle line (without its "\n").
@@ -546,12 +620,19 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
             }
             self.authorize(&link)?;
             self.check_signature(&link)?;
-            let fork = Fork { seq: link.seq, first: self.head_hash, second: link.hash };
+            let fork = Fork {
+                seq: link.seq,
+                first: self.head_hash,
+                second: link.hash,
+            };
             self.fork = Some(fork);
             return Ok(Pushed::Fork(fork));
         }
         if link.seq != self.head_seq + 1 {
-            return Err(Error::SeqGap { expected: self.head_seq + 1, got: link.seq });
+            return Err(Error::SeqGap {
+                expected: self.head_seq + 1,
+                got: link.seq,
+            });
         }
         if self.head_seq == 0 && link.chain != link.signer {
             // the first link is signed by the key the chain is named after
@@ -580,12 +661,17 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
             _ => {
                 // only the chain id (at link 1) can reach here undecoded: rotate and add_device
                 // keys were decoded when they entered the chain
-                let (_, v) = KeyRef::parse_verifier_bytes(link.signer.alg(), *link.signer.as_bytes())?;
+                let (_, v) =
+                    KeyRef::parse_verifier_bytes(link.signer.alg(), *link.signer.as_bytes())?;
                 self.cache = Some((link.signer, v));
                 v
             }
         };
-        if verifier.verify(&link.digest, &link.sig) { Ok(()) } else { Err(Error::BadSignature { seq: link.seq }) }
+        if verifier.verify(&link.digest, &link.sig) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature { seq: link.seq })
+        }
     }
 
     /// The primary key that may sign the link at `seq`.
@@ -613,7 +699,13 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
         let ok = match link.body {
             Body::AddClaim { .. } => is_primary || is_device,
             Body::Revoke { claim } => {
-                is_primary || (is_device && self.claims.items().iter().any(|c| c.id == claim && c.signer == *signer))
+                is_primary
+                    || (is_device
+                        && self
+                            .claims
+                            .items()
+                            .iter()
+                            .any(|c| c.id == claim && c.signer == *signer))
             }
             Body::Rotate { .. } | Body::AddDevice { .. } => is_primary,
             Body::RemoveDevice { device } => is_primary || (is_device && device == *signer),
@@ -621,7 +713,8 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
         if ok {
             return Ok(());
         }
-        let former_primary = *signer == link.chain || self.keys.items().iter().any(|k| k.key == *signer);
+        let former_primary =
+            *signer == link.chain || self.keys.items().iter().any(|k| k.key == *signer);
         if former_primary && !is_primary {
             Err(Error::OldKey { seq })
         } else {
@@ -630,7 +723,11 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
     }
 
     fn current_primary(&self, chain: &KeyRef) -> KeyRef {
-        self.keys.items().iter().find(|k| k.until.is_none()).map_or(*chain, |k| k.key)
+        self.keys
+            .items()
+            .iter()
+            .find(|k| k.until.is_none())
+            .map_or(*chain, |k| k.key)
     }
 
     fn is_known_key(&self, chain: &KeyRef, key: &KeyRef) -> bool {
@@ -645,14 +742,32 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
             Body::AddClaim { subject, exp } => {
                 let id = claim_id(&link.signer, subject, link.iat, exp);
                 // claims are recorded in iat order, and equal ids have equal iats
-                if self.claims.items().iter().rev().take_while(|c| c.iat == link.iat).any(|c| c.id == id) {
+                if self
+                    .claims
+                    .items()
+                    .iter()
+                    .rev()
+                    .take_while(|c| c.iat == link.iat)
+                    .any(|c| c.id == id)
+                {
                     return Err(Error::BadTarget { seq });
                 }
                 let mut buf = [0u8; MAX_SUBJECT];
                 let len = subject.len().min(MAX_SUBJECT);
-                buf.get_mut(..len).ok_or(Error::BadSubject)?.copy_from_slice(subject.as_bytes().get(..len).unwrap_or_default());
+                buf.get_mut(..len)
+                    .ok_or(Error::BadSubject)?
+                    .copy_from_slice(subject.as_bytes().get(..len).unwrap_or_default());
                 let subject_len = u16::try_from(len).map_err(|_| Error::BadSubject)?;
-                let entry = ClaimEntry { id, subject: buf, subject_len, signer: link.signer, added: seq, iat: link.iat, exp, revoked: None };
+                let entry = ClaimEntry {
+                    id,
+                    subject: buf,
+                    subject_len,
+                    signer: link.signer,
+                    added: seq,
+                    iat: link.iat,
+                    exp,
+                    revoked: None,
+                };
                 self.claims.push(entry).map_err(store_full)?;
             }
             Body::Revoke { claim } => {
@@ -677,19 +792,38 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
                     e.until = Some(seq);
                 } else {
                     // the chain's first key enters the history when it is first replaced
-                    self.keys.push(KeyEntry { key: old, from: 0, until: Some(seq) }).map_err(store_full)?;
+                    self.keys
+                        .push(KeyEntry {
+                            key: old,
+                            from: 0,
+                            until: Some(seq),
+                        })
+                        .map_err(store_full)?;
                 }
-                self.keys.push(KeyEntry { key, from: seq, until: None }).map_err(store_full)?;
+                self.keys
+                    .push(KeyEntry {
+                        key,
+                        from: seq,
+                        until: None,
+                    })
+                    .map_err(store_full)?;
             }
             Body::AddDevice { device, proof } => {
                 if self.is_known_key(&link.chain, &device) {
                     return Err(Error::BadTarget { seq });
                 }
-                let digest = proof_digest(DEVICE_TAG, &link.chain, &device, link.prev.as_ref(), seq);
+                let digest =
+                    proof_digest(DEVICE_TAG, &link.chain, &device, link.prev.as_ref(), seq);
                 if !device.verify_digest(&digest, &proof) {
                     return Err(Error::BadSignature { seq });
                 }
-                self.devices.push(DeviceEntry { key: device, added: seq, removed: None }).map_err(store_full)?;
+                self.devices
+                    .push(DeviceEntry {
+                        key: device,
+                        added: seq,
+                        removed: None,
+                    })
+                    .map_err(store_full)?;
             }
             Body::RemoveDevice { device } => {
                 let d = self
@@ -731,7 +865,11 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
     /// `valid`, or `fork` once a fork has been seen.
     #[must_use]
     pub const fn status(&self) -> Status {
-        if self.fork.is_some() { Status::Fork } else { Status::Valid }
+        if self.fork.is_some() {
+            Status::Fork
+        } else {
+            Status::Valid
+        }
     }
 
     /// The current primary key (`None` for an empty chain).
@@ -765,12 +903,18 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
     /// `fork` if the chain forked; otherwise `valid`.
     #[must_use]
     pub fn judge(&self, key: &KeyRef, claim_digest: &[u8; 32]) -> Status {
-        let Some(chain) = self.chain else { return Status::Invalid };
+        let Some(chain) = self.chain else {
+            return Status::Invalid;
+        };
         if self.fork.is_some() {
             return Status::Fork;
         }
         if let Some(entry) = self.claims.items().iter().find(|c| &c.id == claim_digest) {
-            return if entry.revoked.is_some() { Status::Revoked } else { Status::Valid };
+            return if entry.revoked.is_some() {
+                Status::Revoked
+            } else {
+                Status::Valid
+            };
         }
         let next = self.head_seq + 1;
         if *key == self.primary_at(&chain, next) || self.device_at(key, next) {
@@ -850,30 +994,50 @@ pub fn sign_link<S: Sink + ?Sized>(
 ) -> Result<(), Error> {
     let chain = pos.chain.unwrap_or(*signer.public());
     let seq = pos.head_seq + 1;
-    let prev = if pos.head_seq == 0 { None } else { Some(&pos.head_hash) };
+    let prev = if pos.head_seq == 0 {
+        None
+    } else {
+        Some(&pos.head_hash)
+    };
     let mut subject_buf = [0u8; MAX_SUBJECT];
     let body = match *draft {
         Draft::AddClaim { subject, exp } => {
             if exp.is_some_and(|e| e <= iat || e > MAX_INT) {
                 return Err(Error::BadLink);
             }
-            Body::AddClaim { subject: subject::normalize(subject, &mut subject_buf)?, exp }
+            Body::AddClaim {
+                subject: subject::normalize(subject, &mut subject_buf)?,
+                exp,
+            }
         }
         Draft::Revoke { claim } => Body::Revoke { claim },
         Draft::Rotate { new_key } => {
             let digest = proof_digest(ROTATE_TAG, &chain, new_key.public(), prev, seq);
-            Body::Rotate { key: *new_key.public(), proof: new_key.sign_raw(&digest, aux)? }
+            Body::Rotate {
+                key: *new_key.public(),
+                proof: new_key.sign_raw(&digest, aux)?,
+            }
         }
         Draft::AddDevice { device } => {
             let digest = proof_digest(DEVICE_TAG, &chain, device.public(), prev, seq);
-            Body::AddDevice { device: *device.public(), proof: device.sign_raw(&digest, aux)? }
+            Body::AddDevice {
+                device: *device.public(),
+                proof: device.sign_raw(&digest, aux)?,
+            }
         }
         Draft::RemoveDevice { device } => Body::RemoveDevice { device },
     };
     if iat > MAX_INT {
         return Err(Error::BadLink);
     }
-    let fields = LinkFields { chain: &chain, seq, prev, iat, body: &body, signer: signer.public() };
+    let fields = LinkFields {
+        chain: &chain,
+        seq,
+        prev,
+        iat,
+        body: &body,
+        signer: signer.public(),
+    };
     let mut h = Sha256::new();
     h.update(LINK_TAG);
     h.update([0u8]);
@@ -931,7 +1095,13 @@ impl LinkFields<'_> {
             }
             Body::RemoveDevice { device } => write!(w, "\"device\":\"{device}\"")?,
         }
-        write!(w, "}},\"chain\":\"{}\",\"iat\":{},\"op\":\"{}\",", self.chain, self.iat, self.body.op().as_str())?;
+        write!(
+            w,
+            "}},\"chain\":\"{}\",\"iat\":{},\"op\":\"{}\",",
+            self.chain,
+            self.iat,
+            self.body.op().as_str()
+        )?;
         if let Some(prev) = self.prev {
             w.write_str("\"prev\":\"")?;
             write_hex(w, prev)?;
@@ -943,7 +1113,11 @@ impl LinkFields<'_> {
             write_hex(w, sig)?;
             w.write_str("\",")?;
         }
-        write!(w, "\"signer\":\"{}\",\"type\":\"{LINK_TYPE}\"}}", self.signer)
+        write!(
+            w,
+            "\"signer\":\"{}\",\"type\":\"{LINK_TYPE}\"}}",
+            self.signer
+        )
     }
 }
 

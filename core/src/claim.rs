@@ -44,12 +44,17 @@ impl<'a> Claim<'a> {
     /// [`Error::TooLarge`] above [`MAX_CLAIM_JSON`].
     pub fn parse(json: &'a [u8]) -> Result<Self, Error> {
         if json.len() > MAX_CLAIM_JSON {
-            return Err(Error::TooLarge { limit: MAX_CLAIM_JSON });
+            return Err(Error::TooLarge {
+                limit: MAX_CLAIM_JSON,
+            });
         }
         // One canonicalization pass validates everything (duplicates at any depth included) and
         // yields the signing digest; the member walk below relies on it having succeeded.
         let digest = signing_digest(CLAIM_TAG, json)?;
-        let start = json.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(0);
+        let start = json
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(0);
         let mut ty = None;
         let mut key = None;
         let mut subject = None;
@@ -87,9 +92,21 @@ impl<'a> Claim<'a> {
             return Err(Error::BadClaim);
         }
         let mut sig_bytes = [0u8; 64];
-        crate::keys::decode_hex_lower(plain_string(sig.ok_or(Error::BadClaim)?)?.as_bytes(), &mut sig_bytes)
-            .map_err(|()| Error::BadClaim)?;
-        Ok(Self { key, verifier, digest, subject, iat, exp, sig: sig_bytes, json })
+        crate::keys::decode_hex_lower(
+            plain_string(sig.ok_or(Error::BadClaim)?)?.as_bytes(),
+            &mut sig_bytes,
+        )
+        .map_err(|()| Error::BadClaim)?;
+        Ok(Self {
+            key,
+            verifier,
+            digest,
+            subject,
+            iat,
+            exp,
+            sig: sig_bytes,
+            json,
+        })
     }
 
     /// The signing key.
@@ -199,7 +216,11 @@ fn integer(value: &[u8]) -> Result<u64, Error> {
         return Err(Error::BadClaim);
     }
     let n = value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    if n > MAX_INT { Err(Error::BadClaim) } else { Ok(n) }
+    if n > MAX_INT {
+        Err(Error::BadClaim)
+    } else {
+        Ok(n)
+    }
 }
 
 /// The parts of a claim before signing.
@@ -220,20 +241,35 @@ impl ClaimDraft<'_> {
     /// # Errors
     /// [`Error::BadSubject`], [`Error::BadClaim`] (`exp <= iat`, integers above 2^53 - 1),
     /// or the sink's [`Error::TooLarge`].
-    pub fn sign<S: Sink + ?Sized>(&self, key: &SecretKey, aux: &[u8; 32], sink: &mut S) -> Result<(), Error> {
+    pub fn sign<S: Sink + ?Sized>(
+        &self,
+        key: &SecretKey,
+        aux: &[u8; 32],
+        sink: &mut S,
+    ) -> Result<(), Error> {
         let mut buf = [0u8; MAX_SUBJECT];
         let subject = subject::normalize(self.subject, &mut buf)?;
         if self.iat > MAX_INT || self.exp.is_some_and(|e| e <= self.iat || e > MAX_INT) {
             return Err(Error::BadClaim);
         }
-        let unsigned = Fields { key: key.public(), subject, iat: self.iat, exp: self.exp, sig: None };
+        let unsigned = Fields {
+            key: key.public(),
+            subject,
+            iat: self.iat,
+            exp: self.exp,
+            sig: None,
+        };
         let mut h = Sha256::new();
         h.update(CLAIM_TAG);
         h.update([0u8]);
         unsigned.write(&mut h)?;
         let digest: [u8; 32] = h.finalize().into();
         let sig = key.sign_raw(&digest, aux)?;
-        Fields { sig: Some(&sig), ..unsigned }.write(sink)
+        Fields {
+            sig: Some(&sig),
+            ..unsigned
+        }
+        .write(sink)
     }
 }
 
@@ -246,7 +282,14 @@ pub(crate) fn write_claim_fields<S: Sink + ?Sized>(
     exp: Option<u64>,
     sig: Option<&[u8; 64]>,
 ) -> Result<(), Error> {
-    Fields { key, subject, iat, exp, sig }.write(sink)
+    Fields {
+        key,
+        subject,
+        iat,
+        exp,
+        sig,
+    }
+    .write(sink)
 }
 
 /// Writes a claim's members in JCS order. Every string here is plain ASCII that needs no
@@ -281,7 +324,11 @@ impl Fields<'_> {
             write_hex(w, sig)?;
             w.write_str("\",")?;
         }
-        write!(w, "\"subject\":\"{}\",\"type\":\"{CLAIM_TYPE}\"}}", self.subject)
+        write!(
+            w,
+            "\"subject\":\"{}\",\"type\":\"{CLAIM_TYPE}\"}}",
+            self.subject
+        )
     }
 }
 

@@ -51,7 +51,9 @@ impl Encoding {
     /// # Errors
     /// [`Error::InvalidUtf8`] or [`Error::BadEncoding`].
     pub fn detect(text: &[u8]) -> Result<Self, Error> {
-        let text = core::str::from_utf8(text).map_err(|e| Error::InvalidUtf8 { offset: e.valid_up_to() })?;
+        let text = core::str::from_utf8(text).map_err(|e| Error::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
         let t = text.trim_start_matches([' ', '\t', '\r', '\n']);
         if t.starts_with(COMPACT_PREFIX) {
             Ok(Self::Compact)
@@ -59,7 +61,12 @@ impl Encoding {
             Ok(Self::Json)
         } else if find_fence(t).is_ok() {
             Ok(Self::Markdown)
-        } else if t.starts_with('"') || t.lines().next().is_some_and(|l| l.split_ascii_whitespace().any(|w| w.eq_ignore_ascii_case("TXT"))) {
+        } else if t.starts_with('"')
+            || t.lines().next().is_some_and(|l| {
+                l.split_ascii_whitespace()
+                    .any(|w| w.eq_ignore_ascii_case("TXT"))
+            })
+        {
             Ok(Self::Dns)
         } else {
             Err(Error::BadEncoding)
@@ -119,7 +126,11 @@ pub fn txt_strings(compact: &str) -> impl Iterator<Item = &[u8]> {
 /// # Errors
 /// [`Error::BadEncoding`] when `compact` holds characters a TXT string cannot carry unquoted;
 /// the sink's [`Error::TooLarge`].
-pub fn write_txt<S: Sink + ?Sized>(domain: Option<&str>, compact: &str, sink: &mut S) -> Result<(), Error> {
+pub fn write_txt<S: Sink + ?Sized>(
+    domain: Option<&str>,
+    compact: &str,
+    sink: &mut S,
+) -> Result<(), Error> {
     if compact.is_empty() || !compact.bytes().all(txt_char) {
         return Err(Error::BadEncoding);
     }
@@ -167,7 +178,9 @@ pub fn join_txt<'o>(text: &str, out: &'o mut [u8]) -> Result<&'o str, Error> {
         }
         let end = len + s.len();
         let cap = out.len();
-        out.get_mut(len..end).ok_or(Error::TooLarge { limit: cap })?.copy_from_slice(s.as_bytes());
+        out.get_mut(len..end)
+            .ok_or(Error::TooLarge { limit: cap })?
+            .copy_from_slice(s.as_bytes());
         len = end;
         strings += 1;
         rest = after.get(1..).unwrap_or_default();
@@ -238,9 +251,13 @@ mod compact {
     /// [`Error::NonCanonical`], or a JSON class when the payload is not JSON.
     pub fn decode_compact(text: &str, out: &mut [u8]) -> Result<usize, Error> {
         if text.len() > MAX_COMPACT_LEN {
-            return Err(Error::TooLarge { limit: MAX_COMPACT_LEN });
+            return Err(Error::TooLarge {
+                limit: MAX_COMPACT_LEN,
+            });
         }
-        let b64 = text.strip_prefix(COMPACT_PREFIX).ok_or(Error::BadEncoding)?;
+        let b64 = text
+            .strip_prefix(COMPACT_PREFIX)
+            .ok_or(Error::BadEncoding)?;
         let frame = Base64UrlUnpadded::decode_vec(b64).map_err(|_| Error::BadEncoding)?;
         let limit = out.len().min(MAX_DECOMPRESSED);
         let n = zstd_decode_bounded(&frame, out.get_mut(..limit).unwrap_or_default(), MAX_WINDOW)?;
@@ -258,7 +275,11 @@ mod compact {
     ///
     /// # Errors
     /// [`Error::BadCompression`] or [`Error::TooLarge`].
-    pub fn zstd_decode_bounded(frame: &[u8], out: &mut [u8], max_window: u64) -> Result<usize, Error> {
+    pub fn zstd_decode_bounded(
+        frame: &[u8],
+        out: &mut [u8],
+        max_window: u64,
+    ) -> Result<usize, Error> {
         let limit = out.len();
         // magic, then the frame header descriptor: reserved bit 3 and Dictionary_ID_flag 0..1
         match frame {
@@ -279,15 +300,22 @@ mod compact {
             let done = dec.is_finished();
             if dec.can_collect() > 0 {
                 let chunk = dec.collect().unwrap_or_default();
-                let end = written.checked_add(chunk.len()).filter(|&e| e <= limit).ok_or(Error::TooLarge { limit })?;
-                out.get_mut(written..end).ok_or(Error::TooLarge { limit })?.copy_from_slice(&chunk);
+                let end = written
+                    .checked_add(chunk.len())
+                    .filter(|&e| e <= limit)
+                    .ok_or(Error::TooLarge { limit })?;
+                out.get_mut(written..end)
+                    .ok_or(Error::TooLarge { limit })?
+                    .copy_from_slice(&chunk);
                 written = end;
             }
             if done {
                 break;
             }
         }
-        if let (Some(stored), Some(computed)) = (dec.get_checksum_from_data(), dec.get_calculated_checksum()) {
+        if let (Some(stored), Some(computed)) =
+            (dec.get_checksum_from_data(), dec.get_calculated_checksum())
+        {
             if stored != computed {
                 return Err(Error::BadCompression);
             }
@@ -307,7 +335,10 @@ mod compact {
     /// Encodes canonical JSON bytes as a compact string (ruzstd, fastest level).
     #[must_use]
     pub fn encode_compact(jcs_bytes: &[u8]) -> String {
-        let frame = ruzstd::encoding::compress_to_vec(jcs_bytes, ruzstd::encoding::CompressionLevel::Fastest);
+        let frame = ruzstd::encoding::compress_to_vec(
+            jcs_bytes,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
         let mut s = String::with_capacity(COMPACT_PREFIX.len() + frame.len() * 4 / 3 + 4);
         s.push_str(COMPACT_PREFIX);
         s.push_str(&Base64UrlUnpadded::encode_string(&frame));
@@ -321,7 +352,9 @@ mod compact {
     /// Any decoding error of the detected encoding.
     pub fn decode_any(text: &[u8]) -> Result<(Encoding, Vec<u8>), Error> {
         let enc = Encoding::detect(text)?;
-        let s = core::str::from_utf8(text).map_err(|e| Error::InvalidUtf8 { offset: e.valid_up_to() })?;
+        let s = core::str::from_utf8(text).map_err(|e| Error::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })?;
         let s = super::trim_ws(s);
         let json = match enc {
             Encoding::Json => s.as_bytes().to_vec(),

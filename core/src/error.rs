@@ -155,7 +155,10 @@ impl fmt::Display for Error {
                 write!(f, "duplicate member name in the object at byte {offset}")
             }
             Self::BadNumber { offset } => {
-                write!(f, "number at byte {offset} is outside the I-JSON (double) range")
+                write!(
+                    f,
+                    "number at byte {offset} is outside the I-JSON (double) range"
+                )
             }
             Self::TooDeep { offset } => write!(
                 f,
@@ -163,9 +166,13 @@ impl fmt::Display for Error {
                 crate::jcs::MAX_DEPTH
             ),
             Self::TrailingData { offset } => write!(f, "trailing data at byte {offset}"),
-            Self::TooLarge { limit } => write!(f, "input or output exceeds the limit of {limit} bytes"),
+            Self::TooLarge { limit } => {
+                write!(f, "input or output exceeds the limit of {limit} bytes")
+            }
             Self::BadKey => f.write_str("malformed or invalid key reference"),
-            Self::BadKeyFile => f.write_str("malformed key file, or its key does not match its secret"),
+            Self::BadKeyFile => {
+                f.write_str("malformed key file, or its key does not match its secret")
+            }
             Self::BadSubject => f.write_str("malformed, unknown or non-normalized subject"),
             Self::BadClaim => f.write_str("malformed claim: missing, unknown or ill-typed member"),
             Self::BadEncoding => f.write_str("unrecognised or malformed encoding"),
@@ -175,12 +182,21 @@ impl fmt::Display for Error {
             Self::UnknownOp => f.write_str("unknown sigchain op"),
             Self::Full => f.write_str("the replay's fixed-capacity store is full"),
             Self::WrongChain => f.write_str("link belongs to another chain"),
-            Self::SeqGap { expected, got } => write!(f, "expected link seq {expected}, found {got}"),
-            Self::PrevMismatch { seq } => write!(f, "link {seq}: prev is not the hash of the link before it"),
+            Self::SeqGap { expected, got } => {
+                write!(f, "expected link seq {expected}, found {got}")
+            }
+            Self::PrevMismatch { seq } => {
+                write!(f, "link {seq}: prev is not the hash of the link before it")
+            }
             Self::WrongSigner { seq } => write!(f, "link {seq}: the signer may not sign this op"),
-            Self::OldKey { seq } => write!(f, "link {seq}: signed by a key the chain rotated away from"),
+            Self::OldKey { seq } => {
+                write!(f, "link {seq}: signed by a key the chain rotated away from")
+            }
             Self::BadSignature { seq } => write!(f, "link {seq}: signature does not verify"),
-            Self::BadTarget { seq } => write!(f, "link {seq}: the op's target is unknown, revoked or already present"),
+            Self::BadTarget { seq } => write!(
+                f,
+                "link {seq}: the op's target is unknown, revoked or already present"
+            ),
         }
     }
 }

@@ -80,8 +80,14 @@ impl<'a> SliceSink<'a> {
 impl Sink for SliceSink<'_> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
         let cap = self.buf.len();
-        let end = self.len.checked_add(bytes.len()).ok_or(Error::TooLarge { limit: cap })?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(Error::TooLarge { limit: cap })?;
+        let end = self
+            .len
+            .checked_add(bytes.len())
+            .ok_or(Error::TooLarge { limit: cap })?;
+        let dst = self
+            .buf
+            .get_mut(self.len..end)
+            .ok_or(Error::TooLarge { limit: cap })?;
         dst.copy_from_slice(bytes);
         self.len = end;
         Ok(())
@@ -99,7 +105,11 @@ pub(crate) struct CompareSink<'a> {
 
 impl<'a> CompareSink<'a> {
     pub(crate) fn new(expected: &'a [u8]) -> Self {
-        Self { expected, pos: 0, equal: true }
+        Self {
+            expected,
+            pos: 0,
+            equal: true,
+        }
     }
 
     /// True when everything written equals `expected` exactly.
@@ -136,7 +146,11 @@ impl Sink for NullSink {
 /// Every JSON error class of SPEC.md §2.
 pub fn check(input: &[u8]) -> Result<usize, Error> {
     let (start, _) = validate(input)?;
-    let mut em = Emitter { src: input, spans: [Span::EMPTY; SPAN_TABLE], top: 0 };
+    let mut em = Emitter {
+        src: input,
+        spans: [Span::EMPTY; SPAN_TABLE],
+        top: 0,
+    };
     em.value(start, 1, None, &mut NullSink)?;
     Ok(start)
 }
@@ -197,9 +211,21 @@ impl<'a> Iterator for Members<'a> {
             let value_end = skip_value(src, value_start)?;
             let after = skip_ws_at(src, value_end);
             let last = src.get(after) != Some(&b',');
-            let name = src.get(self.pos + 1..name_end - 1).ok_or(Error::JsonSyntax { offset: self.pos })?;
-            let value = src.get(value_start..value_end).ok_or(Error::JsonSyntax { offset: value_start })?;
-            Ok((Member { name, escaped, value }, skip_ws_at(src, after + 1), last))
+            let name = src
+                .get(self.pos + 1..name_end - 1)
+                .ok_or(Error::JsonSyntax { offset: self.pos })?;
+            let value = src.get(value_start..value_end).ok_or(Error::JsonSyntax {
+                offset: value_start,
+            })?;
+            Ok((
+                Member {
+                    name,
+                    escaped,
+                    value,
+                },
+                skip_ws_at(src, after + 1),
+                last,
+            ))
         };
         match step() {
             Ok((m, next, last)) => {
@@ -265,8 +291,16 @@ pub fn canonicalize_without<S: Sink + ?Sized>(
     sink: &mut S,
 ) -> Result<(), Error> {
     let (start, _end) = validate(input)?;
-    let mut em = Emitter { src: input, spans: [Span::EMPTY; SPAN_TABLE], top: 0 };
-    let mut out = Batch { inner: sink, buf: [0; BATCH], len: 0 };
+    let mut em = Emitter {
+        src: input,
+        spans: [Span::EMPTY; SPAN_TABLE],
+        top: 0,
+    };
+    let mut out = Batch {
+        inner: sink,
+        buf: [0; BATCH],
+        len: 0,
+    };
     em.value(start, 1, skip, &mut out)?;
     out.flush()
 }
@@ -313,10 +347,14 @@ impl<S: Sink + ?Sized> Sink for Batch<'_, S> {
 /// The JSON error classes of SPEC.md §2, except [`Error::DuplicateKey`].
 pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
     if u32::try_from(input.len()).is_err() {
-        return Err(Error::TooLarge { limit: u32::MAX as usize });
+        return Err(Error::TooLarge {
+            limit: u32::MAX as usize,
+        });
     }
     if let Err(e) = core::str::from_utf8(input) {
-        return Err(Error::InvalidUtf8 { offset: e.valid_up_to() });
+        return Err(Error::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        });
     }
     let mut r = Cursor { src: input, pos: 0 };
     r.skip_ws();
@@ -440,7 +478,10 @@ impl Cursor<'_> {
     }
 
     fn hex4(&self, at: usize) -> Result<u16, Error> {
-        let digits = self.src.get(at..at + 4).ok_or(Error::JsonSyntax { offset: at })?;
+        let digits = self
+            .src
+            .get(at..at + 4)
+            .ok_or(Error::JsonSyntax { offset: at })?;
         let mut v: u16 = 0;
         for &d in digits {
             let n = hex_val(d).ok_or(Error::JsonSyntax { offset: at })?;
@@ -465,7 +506,9 @@ impl Cursor<'_> {
                 b'\\' => {
                     let at = self.pos;
                     match self.src.get(at + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => self.pos += 2,
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 2
+                        }
                         Some(b'u') => {
                             let u = self.hex4(at + 2)?;
                             self.pos += 6;
@@ -528,7 +571,10 @@ impl Cursor<'_> {
                 return Err(Error::JsonSyntax { offset: self.pos });
             }
         }
-        if !simple && !parse_f64(self.src.get(start..self.pos).unwrap_or_default()).is_some_and(f64::is_finite) {
+        if !simple
+            && !parse_f64(self.src.get(start..self.pos).unwrap_or_default())
+                .is_some_and(f64::is_finite)
+        {
             return Err(Error::BadNumber { offset: start });
         }
         Ok(())
@@ -559,7 +605,12 @@ struct Span {
 }
 
 impl Span {
-    const EMPTY: Self = Self { name_start: 0, name_end: 0, value_start: 0, escaped: false };
+    const EMPTY: Self = Self {
+        name_start: 0,
+        name_end: 0,
+        value_start: 0,
+        escaped: false,
+    };
 }
 
 struct Emitter<'a> {
@@ -570,7 +621,10 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn byte(&self, at: usize) -> Result<u8, Error> {
-        self.src.get(at).copied().ok_or(Error::JsonSyntax { offset: at })
+        self.src
+            .get(at)
+            .copied()
+            .ok_or(Error::JsonSyntax { offset: at })
     }
 
     fn skip_ws(&self, mut at: usize) -> usize {
@@ -614,7 +668,11 @@ impl Emitter<'_> {
             }
             b'"' => {
                 let (end, escaped) = string_end(self.src, at)?;
-                emit_string(self.src.get(at + 1..end - 1).unwrap_or_default(), escaped, sink)?;
+                emit_string(
+                    self.src.get(at + 1..end - 1).unwrap_or_default(),
+                    escaped,
+                    sink,
+                )?;
                 Ok(end)
             }
             b't' => sink.write(b"true").map(|()| at + 4),
@@ -673,15 +731,24 @@ impl Emitter<'_> {
         sink.write(b"{")?;
         if fits {
             let src = self.src;
-            let table = self.spans.get_mut(base..base + count).ok_or(Error::TooLarge { limit: SPAN_TABLE })?;
+            let table = self
+                .spans
+                .get_mut(base..base + count)
+                .ok_or(Error::TooLarge { limit: SPAN_TABLE })?;
             table.sort_unstable_by(|a, b| compare_names(src, a, b));
-            if table.windows(2).any(|w| matches!(w, [a, b] if compare_names(src, a, b) == Ordering::Equal)) {
+            if table
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if compare_names(src, a, b) == Ordering::Equal))
+            {
                 return Err(Error::DuplicateKey { offset: at });
             }
             self.top = base + count;
             let mut first = true;
             for i in base..base + count {
-                let m = *self.spans.get(i).ok_or(Error::TooLarge { limit: SPAN_TABLE })?;
+                let m = *self
+                    .spans
+                    .get(i)
+                    .ok_or(Error::TooLarge { limit: SPAN_TABLE })?;
                 if let Some(s) = skip {
                     if name_equals(src, &m, s) {
                         continue;
@@ -708,7 +775,10 @@ impl Emitter<'_> {
             sink.write(b",")?;
         }
         *first = false;
-        let name = self.src.get(m.name_start as usize..m.name_end as usize).unwrap_or_default();
+        let name = self
+            .src
+            .get(m.name_start as usize..m.name_end as usize)
+            .unwrap_or_default();
         emit_string(name, m.escaped, sink)?;
         sink.write(b":")?;
         self.value(m.value_start as usize, depth + 1, None, sink)?;
@@ -743,7 +813,9 @@ impl Emitter<'_> {
                     value_start: to_u32(value_start),
                     escaped,
                 };
-                let above_last = last.as_ref().is_none_or(|l| compare_names(src, &m, l) == Ordering::Greater);
+                let above_last = last
+                    .as_ref()
+                    .is_none_or(|l| compare_names(src, &m, l) == Ordering::Greater);
                 if above_last {
                     match best.as_ref().map(|b| compare_names(src, &m, b)) {
                         None | Some(Ordering::Less) => best = Some(m),
@@ -861,7 +933,11 @@ struct Units<'a> {
 
 impl<'a> Units<'a> {
     fn new(raw: &'a [u8]) -> Self {
-        Self { raw, pos: 0, pending: None }
+        Self {
+            raw,
+            pos: 0,
+            pending: None,
+        }
     }
 }
 
@@ -919,8 +995,12 @@ fn decode_utf8(s: &[u8]) -> Option<(char, usize)> {
 
 /// Orders two member names by the UTF-16 code units of their unescaped values (RFC 8785 §3.2.3).
 fn compare_names(src: &[u8], a: &Span, b: &Span) -> Ordering {
-    let ra = src.get(a.name_start as usize..a.name_end as usize).unwrap_or_default();
-    let rb = src.get(b.name_start as usize..b.name_end as usize).unwrap_or_default();
+    let ra = src
+        .get(a.name_start as usize..a.name_end as usize)
+        .unwrap_or_default();
+    let rb = src
+        .get(b.name_start as usize..b.name_end as usize)
+        .unwrap_or_default();
     if !a.escaped && !b.escaped {
         return compare_utf8_as_utf16(ra, rb);
     }
@@ -941,7 +1021,9 @@ fn compare_utf8_as_utf16(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 fn name_equals(src: &[u8], m: &Span, name: &str) -> bool {
-    let raw = src.get(m.name_start as usize..m.name_end as usize).unwrap_or_default();
+    let raw = src
+        .get(m.name_start as usize..m.name_end as usize)
+        .unwrap_or_default();
     if m.escaped {
         Units::new(raw).eq(name.encode_utf16())
     } else {
@@ -995,7 +1077,10 @@ fn emit_string<S: Sink + ?Sized>(raw: &[u8], escaped: bool, sink: &mut S) -> Res
 
 fn read_hex4(raw: &[u8], at: usize) -> u16 {
     raw.get(at..at + 4)
-        .map(|d| d.iter().fold(0u16, |v, &x| (v << 4) | u16::from(hex_val(x).unwrap_or(0))))
+        .map(|d| {
+            d.iter()
+                .fold(0u16, |v, &x| (v << 4) | u16::from(hex_val(x).unwrap_or(0)))
+        })
         .unwrap_or(0)
 }
 
@@ -1031,7 +1116,9 @@ fn emit_number<S: Sink + ?Sized>(token: &[u8], at: usize, sink: &mut S) -> Resul
         }
         return sink.write(token);
     }
-    let v = parse_f64(token).filter(|v| v.is_finite()).ok_or(Error::BadNumber { offset: at })?;
+    let v = parse_f64(token)
+        .filter(|v| v.is_finite())
+        .ok_or(Error::BadNumber { offset: at })?;
     if v == 0.0 {
         return sink.write(b"0");
     }
@@ -1040,6 +1127,7 @@ fn emit_number<S: Sink + ?Sized>(token: &[u8], at: usize, sink: &mut S) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -1053,15 +1141,30 @@ mod tests {
 
     #[test]
     fn sorts_and_strips() {
-        assert_eq!(canon(" { \"b\" : [1, 2.50, -0, 1e3], \"a\": \"\\u0041\\n\" } ").as_deref(), Ok("{\"a\":\"A\\n\",\"b\":[1,2.5,0,1000]}"));
+        assert_eq!(
+            canon(" { \"b\" : [1, 2.50, -0, 1e3], \"a\": \"\\u0041\\n\" } ").as_deref(),
+            Ok("{\"a\":\"A\\n\",\"b\":[1,2.5,0,1000]}")
+        );
     }
 
     #[test]
     fn rejects_each_class() {
-        assert!(matches!(canon("{\"a\":1,\"a\":2}"), Err(Error::DuplicateKey { .. })));
-        assert!(matches!(canon("{\"a\":1,\"\\u0061\":2}"), Err(Error::DuplicateKey { .. })));
-        assert!(matches!(canon("\"\\ud800\""), Err(Error::LoneSurrogate { .. })));
-        assert!(matches!(canon("\"\\udc00\\ud800\""), Err(Error::LoneSurrogate { .. })));
+        assert!(matches!(
+            canon("{\"a\":1,\"a\":2}"),
+            Err(Error::DuplicateKey { .. })
+        ));
+        assert!(matches!(
+            canon("{\"a\":1,\"\\u0061\":2}"),
+            Err(Error::DuplicateKey { .. })
+        ));
+        assert!(matches!(
+            canon("\"\\ud800\""),
+            Err(Error::LoneSurrogate { .. })
+        ));
+        assert!(matches!(
+            canon("\"\\udc00\\ud800\""),
+            Err(Error::LoneSurrogate { .. })
+        ));
         assert!(matches!(canon("1e400"), Err(Error::BadNumber { .. })));
         assert!(matches!(canon("[1] x"), Err(Error::TrailingData { .. })));
         assert!(matches!(canon("01"), Err(Error::JsonSyntax { .. })));
@@ -1072,13 +1175,19 @@ mod tests {
         assert!(matches!(canon(&deep), Err(Error::TooDeep { .. })));
         let ok = "[".repeat(32) + &"]".repeat(32);
         assert_eq!(canon(&ok), Ok(ok.clone()));
-        assert!(matches!(canonicalize_to_slice(b"\"\xff\"", &mut [0; 8]), Err(Error::InvalidUtf8 { offset: 1 })));
+        assert!(matches!(
+            canonicalize_to_slice(b"\"\xff\"", &mut [0; 8]),
+            Err(Error::InvalidUtf8 { offset: 1 })
+        ));
     }
 
     #[test]
     fn utf16_order() {
         // U+E000 sorts after U+10000 in code points but before it in UTF-16
-        assert_eq!(canon("{\"\u{e000}\":1,\"\u{10000}\":2}").as_deref(), Ok("{\"\u{10000}\":2,\"\u{e000}\":1}"));
+        assert_eq!(
+            canon("{\"\u{e000}\":1,\"\u{10000}\":2}").as_deref(),
+            Ok("{\"\u{10000}\":2,\"\u{e000}\":1}")
+        );
     }
 
     #[test]
@@ -1096,14 +1205,18 @@ mod tests {
         let text = core::str::from_utf8(&out[..n]).unwrap_or("");
         assert!(text.starts_with("{\"k0000\":{\"a\":[0],\"z\":0},\"k0001\""));
         let dup = s.replacen("k0007", "k0008", 1);
-        assert!(matches!(canonicalize_to_slice(dup.as_bytes(), &mut out), Err(Error::DuplicateKey { .. })));
+        assert!(matches!(
+            canonicalize_to_slice(dup.as_bytes(), &mut out),
+            Err(Error::DuplicateKey { .. })
+        ));
     }
 
     #[test]
     fn skip_top_level_sig() {
         let mut out = [0u8; 64];
         let mut sink = SliceSink::new(&mut out);
-        canonicalize_without(b"{\"sig\":\"x\",\"a\":{\"sig\":1}}", Some("sig"), &mut sink).unwrap_or(());
+        canonicalize_without(b"{\"sig\":\"x\",\"a\":{\"sig\":1}}", Some("sig"), &mut sink)
+            .unwrap_or(());
         assert_eq!(sink.written(), b"{\"a\":{\"sig\":1}}");
     }
 }

@@ -33,7 +33,11 @@ pub fn parse_keyfile(text: &[u8]) -> Result<SecretKey, Error> {
         } else {
             return Err(Error::BadKeyFile);
         };
-        let inner = m.value.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\"")).ok_or(Error::BadKeyFile)?;
+        let inner = m
+            .value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .ok_or(Error::BadKeyFile)?;
         *slot = Some(core::str::from_utf8(inner).map_err(|_| Error::BadKeyFile)?);
     }
     if ty != Some(KEYFILE_TYPE) {
@@ -41,7 +45,8 @@ pub fn parse_keyfile(text: &[u8]) -> Result<SecretKey, Error> {
     }
     let public = KeyRef::parse(key.ok_or(Error::BadKeyFile)?).map_err(|_| Error::BadKeyFile)?;
     let mut bytes = [0u8; 32];
-    decode_hex_lower(secret.ok_or(Error::BadKeyFile)?.as_bytes(), &mut bytes).map_err(|()| Error::BadKeyFile)?;
+    decode_hex_lower(secret.ok_or(Error::BadKeyFile)?.as_bytes(), &mut bytes)
+        .map_err(|()| Error::BadKeyFile)?;
     let sk = SecretKey::from_bytes(public.alg(), &bytes).map_err(|_| Error::BadKeyFile)?;
     if sk.public() != &public {
         return Err(Error::BadKeyFile);

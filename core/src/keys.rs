@@ -82,11 +82,17 @@ impl KeyRef {
 
     /// Decodes the point (SPEC.md §3.2): a BIP-340 x coordinate on the curve; an Ed25519
     /// encoding that is canonical (re-encodes to the same bytes) and not of small order.
-    pub(crate) fn parse_verifier_bytes(alg: Alg, bytes: [u8; 32]) -> Result<(Self, Verifier), Error> {
+    pub(crate) fn parse_verifier_bytes(
+        alg: Alg,
+        bytes: [u8; 32],
+    ) -> Result<(Self, Verifier), Error> {
         let v = match alg {
-            Alg::Bip340 => Verifier::Bip340(k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?),
+            Alg::Bip340 => Verifier::Bip340(
+                k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?,
+            ),
             Alg::Ed25519 => {
-                let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?;
+                let key =
+                    ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?;
                 // canonical means y < p; the x = 0 encodings with the sign bit set are the
                 // small-order points y = 1 and y = -1, which `is_weak` rejects anyway
                 if key.is_weak() || !ed25519_y_canonical(&bytes) {
@@ -101,12 +107,18 @@ impl KeyRef {
     /// Parses the text form without decoding the point (callers check it where it matters).
     pub(crate) fn parse_unchecked(text: &str) -> Result<Self, Error> {
         if let Some(npub) = text.strip_prefix("nostr:") {
-            return Ok(Self { alg: Alg::Bip340, bytes: decode_npub(npub)? });
+            return Ok(Self {
+                alg: Alg::Bip340,
+                bytes: decode_npub(npub)?,
+            });
         }
         if let Some(hex) = text.strip_prefix("ed25519:") {
             let mut bytes = [0u8; 32];
             decode_hex_lower(hex.as_bytes(), &mut bytes).map_err(|()| Error::BadKey)?;
-            return Ok(Self { alg: Alg::Ed25519, bytes });
+            return Ok(Self {
+                alg: Alg::Ed25519,
+                bytes,
+            });
         }
         Err(Error::BadKey)
     }
@@ -128,10 +140,11 @@ pub(crate) enum Verifier {
 impl Verifier {
     pub(crate) fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
         match self {
-            Self::Bip340(key) => {
-                k256::schnorr::Signature::try_from(sig.as_slice()).is_ok_and(|sig| key.verify_raw(msg, &sig).is_ok())
-            }
-            Self::Ed25519(key) => key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig)).is_ok(),
+            Self::Bip340(key) => k256::schnorr::Signature::try_from(sig.as_slice())
+                .is_ok_and(|sig| key.verify_raw(msg, &sig).is_ok()),
+            Self::Ed25519(key) => key
+                .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig))
+                .is_ok(),
         }
     }
 }
@@ -141,7 +154,8 @@ impl fmt::Display for KeyRef {
         match self.alg {
             Alg::Bip340 => {
                 f.write_str("nostr:")?;
-                bech32::encode_lower_to_fmt::<Bech32, _>(f, NPUB, &self.bytes).map_err(|_| fmt::Error)
+                bech32::encode_lower_to_fmt::<Bech32, _>(f, NPUB, &self.bytes)
+                    .map_err(|_| fmt::Error)
             }
             Alg::Ed25519 => {
                 f.write_str("ed25519:")?;
@@ -181,17 +195,32 @@ pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     match alg {
         Alg::Bip340 => {
             // k256 asserts these lengths (panics) instead of returning an error: check first
-            let Ok(public) = <[u8; 32]>::try_from(public) else { return false };
-            let Ok(sig) = <[u8; 64]>::try_from(sig) else { return false };
-            let Ok(key) = k256::schnorr::VerifyingKey::from_bytes(&public) else { return false };
-            let Ok(sig) = k256::schnorr::Signature::try_from(sig.as_slice()) else { return false };
+            let Ok(public) = <[u8; 32]>::try_from(public) else {
+                return false;
+            };
+            let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+                return false;
+            };
+            let Ok(key) = k256::schnorr::VerifyingKey::from_bytes(&public) else {
+                return false;
+            };
+            let Ok(sig) = k256::schnorr::Signature::try_from(sig.as_slice()) else {
+                return false;
+            };
             key.verify_raw(msg, &sig).is_ok()
         }
         Alg::Ed25519 => {
-            let Ok(public) = <[u8; 32]>::try_from(public) else { return false };
-            let Ok(sig) = <[u8; 64]>::try_from(sig) else { return false };
-            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else { return false };
-            key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig)).is_ok()
+            let Ok(public) = <[u8; 32]>::try_from(public) else {
+                return false;
+            };
+            let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+                return false;
+            };
+            let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
+                return false;
+            };
+            key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
         }
     }
 }
@@ -213,7 +242,9 @@ enum Secret {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey").field("public", &self.public).finish_non_exhaustive()
+        f.debug_struct("SecretKey")
+            .field("public", &self.public)
+            .finish_non_exhaustive()
     }
 }
 
@@ -225,14 +256,29 @@ impl SecretKey {
     pub fn from_bytes(alg: Alg, secret: &[u8; 32]) -> Result<Self, Error> {
         match alg {
             Alg::Bip340 => {
-                let sk = k256::schnorr::SigningKey::from_bytes(secret).map_err(|_| Error::BadKey)?;
-                let public = KeyRef { alg, bytes: sk.verifying_key().to_bytes().into() };
-                Ok(Self { inner: Secret::Bip340(sk), public, secret: *secret })
+                let sk =
+                    k256::schnorr::SigningKey::from_bytes(secret).map_err(|_| Error::BadKey)?;
+                let public = KeyRef {
+                    alg,
+                    bytes: sk.verifying_key().to_bytes().into(),
+                };
+                Ok(Self {
+                    inner: Secret::Bip340(sk),
+                    public,
+                    secret: *secret,
+                })
             }
             Alg::Ed25519 => {
                 let sk = ed25519_dalek::SigningKey::from_bytes(secret);
-                let public = KeyRef { alg, bytes: sk.verifying_key().to_bytes() };
-                Ok(Self { inner: Secret::Ed25519(sk), public, secret: *secret })
+                let public = KeyRef {
+                    alg,
+                    bytes: sk.verifying_key().to_bytes(),
+                };
+                Ok(Self {
+                    inner: Secret::Ed25519(sk),
+                    public,
+                    secret: *secret,
+                })
             }
         }
     }
@@ -256,7 +302,10 @@ impl SecretKey {
     /// [`Error::BadKey`] in the negligible case that BIP-340 derives a zero nonce.
     pub fn sign_raw(&self, msg: &[u8], aux: &[u8; 32]) -> Result<[u8; 64], Error> {
         match &self.inner {
-            Secret::Bip340(sk) => sk.sign_raw(msg, aux).map(|s| s.to_bytes()).map_err(|_| Error::BadKey),
+            Secret::Bip340(sk) => sk
+                .sign_raw(msg, aux)
+                .map(|s| s.to_bytes())
+                .map_err(|_| Error::BadKey),
             Secret::Ed25519(sk) => Ok(ed25519_dalek::Signer::sign(sk, msg).to_bytes()),
         }
     }

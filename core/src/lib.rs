@@ -18,15 +18,19 @@ mod keys;
 mod status;
 mod subject;
 
-pub use claim::{CLAIM_TAG, CLAIM_TYPE, Claim, ClaimDraft, MAX_CLAIM_JSON, MAX_INT, signing_digest, verify_json};
+pub use claim::{
+    CLAIM_TAG, CLAIM_TYPE, Claim, ClaimDraft, MAX_CLAIM_JSON, MAX_INT, signing_digest, verify_json,
+};
+pub use encoding::{
+    COMPACT_PREFIX, Encoding, MAX_COMPACT_LEN, MAX_DECOMPRESSED, MAX_WINDOW, TXT_CHUNK, ZONE_TTL,
+    find_fence, join_txt, txt_strings, write_markdown, write_txt,
+};
 #[cfg(feature = "alloc")]
 pub use encoding::{decode_any, decode_compact, encode_compact, zstd_decode_bounded};
-pub use encoding::{
-    COMPACT_PREFIX, Encoding, MAX_COMPACT_LEN, MAX_DECOMPRESSED, MAX_WINDOW, TXT_CHUNK, ZONE_TTL, find_fence,
-    join_txt, txt_strings, write_markdown, write_txt,
-};
 pub use error::Error;
 pub use keyfile::{KEYFILE_TYPE, MAX_KEYFILE, parse_keyfile, write_keyfile};
 pub use keys::{Alg, KeyRef, SecretKey, decode_npub, verify_raw};
 pub use status::Status;
-pub use subject::{Channel, MAX_SUBJECT, check_normalized, is_atproto_handle, normalize as normalize_subject};
+pub use subject::{
+    Channel, MAX_SUBJECT, check_normalized, is_atproto_handle, normalize as normalize_subject,
+};

@@ -104,7 +104,9 @@ fn write_normalized(channel: Channel, handle: &str, w: &mut SliceSink<'_>) -> Re
 fn github(handle: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
     let login = handle.strip_prefix('@').unwrap_or(handle);
     let ok = (1..=39).contains(&login.len())
-        && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !login.starts_with('-')
         && !login.ends_with('-')
         && !login.contains("--");
@@ -117,7 +119,9 @@ fn github(handle: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
 fn nostr(handle: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
     let mut lower = [0u8; 63];
     let src = handle.as_bytes();
-    if src.len() != lower.len() || (src.iter().any(u8::is_ascii_lowercase) && src.iter().any(u8::is_ascii_uppercase)) {
+    if src.len() != lower.len()
+        || (src.iter().any(u8::is_ascii_lowercase) && src.iter().any(u8::is_ascii_uppercase))
+    {
         return Err(Error::BadSubject);
     }
     for (d, s) in lower.iter_mut().zip(src) {
@@ -158,7 +162,9 @@ pub fn is_atproto_handle(h: &str) -> bool {
 
 fn is_ldh_label(label: &str) -> bool {
     (1..=63).contains(&label.len())
-        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !label.starts_with('-')
         && !label.ends_with('-')
 }
@@ -167,7 +173,9 @@ fn ap(handle: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
     let h = handle.strip_prefix('@').unwrap_or(handle);
     let (user, host) = h.split_once('@').ok_or(Error::BadSubject)?;
     let ok = (1..=64).contains(&user.len())
-        && user.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
     if !ok {
         return Err(Error::BadSubject);
     }
@@ -244,7 +252,12 @@ fn punycode_label(label: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
     let total = u32::try_from(cps.len()).map_err(|_| Error::BadSubject)?;
     let (mut n, mut delta, mut bias, mut h) = (0x80u32, 0u32, 72u32, basic);
     while h < total {
-        let m = cps.iter().copied().filter(|&c| c >= n).min().ok_or(Error::BadSubject)?;
+        let m = cps
+            .iter()
+            .copied()
+            .filter(|&c| c >= n)
+            .min()
+            .ok_or(Error::BadSubject)?;
         delta = (m - n)
             .checked_mul(h + 1)
             .and_then(|x| x.checked_add(delta))
@@ -296,6 +309,7 @@ fn adapt(delta: u32, points: u32, first: bool) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -308,16 +322,48 @@ mod tests {
     #[test]
     fn channels() {
         assert_eq!(norm("GitHub:@Alice").as_deref(), Ok("github:alice"));
-        assert_eq!(norm("dns:Alice.Example.").as_deref(), Ok("dns:alice.example"));
-        assert_eq!(norm("dns:bücher.example").as_deref(), Ok("dns:xn--bcher-kva.example"));
-        assert_eq!(norm("dns:MÜNCHEN.de").as_deref(), Ok("dns:xn--mnchen-3ya.de"));
-        assert_eq!(norm("dns:日本語.jp").as_deref(), Ok("dns:xn--wgv71a119e.jp"));
-        assert_eq!(norm("mastodon:@Alice@Social.Example").as_deref(), Ok("ap:@alice@social.example"));
-        assert_eq!(norm("ap:bob@host.example").as_deref(), Ok("ap:@bob@host.example"));
-        assert_eq!(norm("bluesky:@Alice.BSKY.social").as_deref(), Ok("bluesky:alice.bsky.social"));
+        assert_eq!(
+            norm("dns:Alice.Example.").as_deref(),
+            Ok("dns:alice.example")
+        );
+        assert_eq!(
+            norm("dns:bücher.example").as_deref(),
+            Ok("dns:xn--bcher-kva.example")
+        );
+        assert_eq!(
+            norm("dns:MÜNCHEN.de").as_deref(),
+            Ok("dns:xn--mnchen-3ya.de")
+        );
+        assert_eq!(
+            norm("dns:日本語.jp").as_deref(),
+            Ok("dns:xn--wgv71a119e.jp")
+        );
+        assert_eq!(
+            norm("mastodon:@Alice@Social.Example").as_deref(),
+            Ok("ap:@alice@social.example")
+        );
+        assert_eq!(
+            norm("ap:bob@host.example").as_deref(),
+            Ok("ap:@bob@host.example")
+        );
+        assert_eq!(
+            norm("bluesky:@Alice.BSKY.social").as_deref(),
+            Ok("bluesky:alice.bsky.social")
+        );
         for bad in [
-            "github:-a", "github:a--b", "github:", "dns:localhost", "dns:a..b", "dns:1.2.3.4",
-            "bluesky:alice", "bluesky:a.1b", "ap:alice", "ap:@a@b@c.d", "web:x", "nostr:npub1x", "nope",
+            "github:-a",
+            "github:a--b",
+            "github:",
+            "dns:localhost",
+            "dns:a..b",
+            "dns:1.2.3.4",
+            "bluesky:alice",
+            "bluesky:a.1b",
+            "ap:alice",
+            "ap:@a@b@c.d",
+            "web:x",
+            "nostr:npub1x",
+            "nope",
         ] {
             assert_eq!(norm(bad), Err(Error::BadSubject), "{bad}");
         }

@@ -2,7 +2,13 @@
 //!
 //! This file is its own test binary with a single test, so the count starts from the very first
 //! verification in the process: no warm-up hides a lazy allocation.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::alloc::System;
 
@@ -19,13 +25,20 @@ fn verifying_json_claims_does_not_allocate() {
     for alg in [Alg::Bip340, Alg::Ed25519] {
         let sk = SecretKey::from_bytes(alg, &[0x42; 32]).unwrap();
         let mut json = Vec::new();
-        ClaimDraft { subject: "GitHub:Alice", iat: 1_764_115_200, exp: Some(1_764_200_000) }
-            .sign(&sk, &[1; 32], &mut json)
-            .unwrap();
+        ClaimDraft {
+            subject: "GitHub:Alice",
+            iat: 1_764_115_200,
+            exp: Some(1_764_200_000),
+        }
+        .sign(&sk, &[1; 32], &mut json)
+        .unwrap();
         // pretty-printed JSON with escapes takes the slower paths of the canonicalizer
-        let pretty = String::from_utf8(serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&json).unwrap()).unwrap())
-            .unwrap()
-            .replacen("\"iat\"", "\"\\u0069at\"", 1);
+        let pretty = String::from_utf8(
+            serde_json::to_vec_pretty(&serde_json::from_slice::<serde_json::Value>(&json).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+        .replacen("\"iat\"", "\"\\u0069at\"", 1);
         claims.push(json);
         claims.push(pretty.into_bytes());
     }
@@ -41,6 +54,19 @@ fn verifying_json_claims_does_not_allocate() {
     }
     let stats = region.change();
 
-    assert_eq!(stats.allocations + stats.reallocations, 0, "verification allocated: {stats:?}");
-    assert_eq!(statuses, [Status::Valid, Status::Valid, Status::Valid, Status::Valid, Status::Invalid]);
+    assert_eq!(
+        stats.allocations + stats.reallocations,
+        0,
+        "verification allocated: {stats:?}"
+    );
+    assert_eq!(
+        statuses,
+        [
+            Status::Valid,
+            Status::Valid,
+            Status::Valid,
+            Status::Valid,
+            Status::Invalid
+        ]
+    );
 }

@@ -1,6 +1,12 @@
 //! Sigchains (SPEC.md §14): the acceptance scenario, every typed error, forks, expiry, random
 //! valid op sequences, and a snapshot of a bundle.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use kez_core::chain::{Draft, Position, Pushed, VecReplay, bundle_lines, claim_id, sign_link};
 use kez_core::{Alg, Error, SecretKey, Status, jcs};
@@ -18,12 +24,19 @@ struct Chain {
 
 impl Chain {
     fn new() -> Self {
-        Self { lines: Vec::new(), replay: VecReplay::new_vec() }
+        Self {
+            lines: Vec::new(),
+            replay: VecReplay::new_vec(),
+        }
     }
 
     fn position(&self) -> Position {
         let (head_seq, head_hash) = self.replay.head();
-        Position { chain: self.replay.chain().copied(), head_seq, head_hash }
+        Position {
+            chain: self.replay.chain().copied(),
+            head_seq,
+            head_hash,
+        }
     }
 
     fn draft_line(&self, iat: u64, draft: &Draft<'_>, signer: &SecretKey) -> Vec<u8> {
@@ -42,7 +55,10 @@ impl Chain {
     }
 
     fn bundle(&self) -> Vec<u8> {
-        self.lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect()
+        self.lines
+            .iter()
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect()
     }
 }
 
@@ -62,14 +78,40 @@ fn scenario() -> (Chain, SecretKey, SecretKey, SecretKey) {
     let device = key(Alg::Ed25519, 3);
     let mut c = Chain::new();
     let t = 1_764_115_200;
-    for (i, s) in ["github:alice", "dns:alice.example", "bluesky:alice.bsky.social"].iter().enumerate() {
-        c.add(t + i as u64, &Draft::AddClaim { subject: s, exp: None }, &ed).unwrap();
+    for (i, s) in [
+        "github:alice",
+        "dns:alice.example",
+        "bluesky:alice.bsky.social",
+    ]
+    .iter()
+    .enumerate()
+    {
+        c.add(
+            t + i as u64,
+            &Draft::AddClaim {
+                subject: s,
+                exp: None,
+            },
+            &ed,
+        )
+        .unwrap();
     }
     let github = claim_id(ed.public(), "github:alice", t, None);
-    c.add(t + 10, &Draft::Revoke { claim: github }, &ed).unwrap();
-    c.add(t + 20, &Draft::Rotate { new_key: &nostr }, &ed).unwrap();
-    c.add(t + 30, &Draft::AddDevice { device: &device }, &nostr).unwrap();
-    c.add(t + 40, &Draft::AddClaim { subject: "ap:@alice@social.example", exp: None }, &device).unwrap();
+    c.add(t + 10, &Draft::Revoke { claim: github }, &ed)
+        .unwrap();
+    c.add(t + 20, &Draft::Rotate { new_key: &nostr }, &ed)
+        .unwrap();
+    c.add(t + 30, &Draft::AddDevice { device: &device }, &nostr)
+        .unwrap();
+    c.add(
+        t + 40,
+        &Draft::AddClaim {
+            subject: "ap:@alice@social.example",
+            exp: None,
+        },
+        &device,
+    )
+    .unwrap();
     (c, ed, nostr, device)
 }
 
@@ -82,11 +124,25 @@ fn scenario_state() {
     assert_eq!(r.primary(), Some(*nostr.public()));
     assert_eq!(r.head().0, 7);
     let keys: Vec<_> = r.keys().iter().map(|k| (k.key, k.from, k.until)).collect();
-    assert_eq!(keys, [(*ed.public(), 0, Some(5)), (*nostr.public(), 5, None)]);
+    assert_eq!(
+        keys,
+        [(*ed.public(), 0, Some(5)), (*nostr.public(), 5, None)]
+    );
     assert_eq!(r.devices().len(), 1);
-    assert_eq!((r.devices()[0].key, r.devices()[0].added, r.devices()[0].removed), (*device.public(), 6, None));
+    assert_eq!(
+        (
+            r.devices()[0].key,
+            r.devices()[0].added,
+            r.devices()[0].removed
+        ),
+        (*device.public(), 6, None)
+    );
     let now = 1_764_200_000;
-    let states: Vec<_> = r.claims().iter().map(|c| (c.subject().to_owned(), c.state(now))).collect();
+    let states: Vec<_> = r
+        .claims()
+        .iter()
+        .map(|c| (c.subject().to_owned(), c.state(now)))
+        .collect();
     assert_eq!(
         states,
         [
@@ -105,7 +161,14 @@ fn scenario_state() {
 #[test]
 fn old_key_after_rotation_is_rejected() {
     let (mut c, ed, _, _) = scenario();
-    let r = c.add(1_764_116_000, &Draft::AddClaim { subject: "github:mallory", exp: None }, &ed);
+    let r = c.add(
+        1_764_116_000,
+        &Draft::AddClaim {
+            subject: "github:mallory",
+            exp: None,
+        },
+        &ed,
+    );
     assert_eq!(r, Err(Error::OldKey { seq: 8 }));
     assert_eq!(Error::OldKey { seq: 8 }.kind(), "old_key");
 }
@@ -116,44 +179,143 @@ fn signer_rules() {
     let stranger = key(Alg::Ed25519, 9);
     let t = 1_764_116_000;
     // a stranger may sign nothing; a device may not rotate or add devices
-    assert_eq!(c.add(t, &Draft::AddClaim { subject: "github:x", exp: None }, &stranger), Err(Error::WrongSigner { seq: 8 }));
-    assert_eq!(c.add(t, &Draft::Rotate { new_key: &stranger }, &device), Err(Error::WrongSigner { seq: 8 }));
-    assert_eq!(c.add(t, &Draft::AddDevice { device: &stranger }, &device), Err(Error::WrongSigner { seq: 8 }));
+    assert_eq!(
+        c.add(
+            t,
+            &Draft::AddClaim {
+                subject: "github:x",
+                exp: None
+            },
+            &stranger
+        ),
+        Err(Error::WrongSigner { seq: 8 })
+    );
+    assert_eq!(
+        c.add(t, &Draft::Rotate { new_key: &stranger }, &device),
+        Err(Error::WrongSigner { seq: 8 })
+    );
+    assert_eq!(
+        c.add(t, &Draft::AddDevice { device: &stranger }, &device),
+        Err(Error::WrongSigner { seq: 8 })
+    );
     // a device may not revoke a claim the primary made, but may revoke its own
-    let dns = claim_id(&c.replay.chain().copied().unwrap(), "dns:alice.example", 1_764_115_201, None);
-    assert_eq!(c.add(t, &Draft::Revoke { claim: dns }, &device), Err(Error::WrongSigner { seq: 8 }));
-    let ap = claim_id(device.public(), "ap:@alice@social.example", 1_764_115_240, None);
-    assert_eq!(c.add(t, &Draft::Revoke { claim: ap }, &device), Ok(Pushed::Applied));
+    let dns = claim_id(
+        &c.replay.chain().copied().unwrap(),
+        "dns:alice.example",
+        1_764_115_201,
+        None,
+    );
+    assert_eq!(
+        c.add(t, &Draft::Revoke { claim: dns }, &device),
+        Err(Error::WrongSigner { seq: 8 })
+    );
+    let ap = claim_id(
+        device.public(),
+        "ap:@alice@social.example",
+        1_764_115_240,
+        None,
+    );
+    assert_eq!(
+        c.add(t, &Draft::Revoke { claim: ap }, &device),
+        Ok(Pushed::Applied)
+    );
     // targets: revoking twice, removing an unknown device
-    assert_eq!(c.add(t, &Draft::Revoke { claim: ap }, &nostr), Err(Error::BadTarget { seq: 9 }));
-    assert_eq!(c.add(t, &Draft::RemoveDevice { device: *stranger.public() }, &nostr), Err(Error::BadTarget { seq: 9 }));
+    assert_eq!(
+        c.add(t, &Draft::Revoke { claim: ap }, &nostr),
+        Err(Error::BadTarget { seq: 9 })
+    );
+    assert_eq!(
+        c.add(
+            t,
+            &Draft::RemoveDevice {
+                device: *stranger.public()
+            },
+            &nostr
+        ),
+        Err(Error::BadTarget { seq: 9 })
+    );
     // a device may remove itself, then it may sign nothing more
-    assert_eq!(c.add(t, &Draft::RemoveDevice { device: *device.public() }, &device), Ok(Pushed::Applied));
-    assert_eq!(c.add(t, &Draft::AddClaim { subject: "github:x", exp: None }, &device), Err(Error::WrongSigner { seq: 10 }));
+    assert_eq!(
+        c.add(
+            t,
+            &Draft::RemoveDevice {
+                device: *device.public()
+            },
+            &device
+        ),
+        Ok(Pushed::Applied)
+    );
+    assert_eq!(
+        c.add(
+            t,
+            &Draft::AddClaim {
+                subject: "github:x",
+                exp: None
+            },
+            &device
+        ),
+        Err(Error::WrongSigner { seq: 10 })
+    );
     // time does not go backwards
-    assert_eq!(c.add(t - 1, &Draft::AddClaim { subject: "github:x", exp: None }, &nostr), Err(Error::BadLink));
+    assert_eq!(
+        c.add(
+            t - 1,
+            &Draft::AddClaim {
+                subject: "github:x",
+                exp: None
+            },
+            &nostr
+        ),
+        Err(Error::BadLink)
+    );
 }
 
 #[test]
 fn export_is_byte_identical_and_fork_names_both_links() {
     let (c, ed, _, _) = scenario();
-    assert_eq!(c.bundle(), scenario().0.bundle(), "the same history signs to the same bundle");
+    assert_eq!(
+        c.bundle(),
+        scenario().0.bundle(),
+        "the same history signs to the same bundle"
+    );
     // a second, different, validly signed link at seq 3
     let mut at2 = Chain::new();
     for line in &c.lines[..2] {
         at2.replay.push(line).unwrap();
         at2.lines.push(line.clone());
     }
-    let other = at2.draft_line(1_764_115_202, &Draft::AddClaim { subject: "github:eve", exp: None }, &ed);
+    let other = at2.draft_line(
+        1_764_115_202,
+        &Draft::AddClaim {
+            subject: "github:eve",
+            exp: None,
+        },
+        &ed,
+    );
     let mut lines = c.lines.clone();
     lines.insert(3, other.clone());
-    let forked: Vec<u8> = lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect();
+    let forked: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
     let r = replay(&forked).unwrap();
     assert_eq!(r.status(), Status::Fork);
     let fork = *r.fork().unwrap();
     assert_eq!(fork.seq, 3);
-    assert_eq!(fork.first, kez_core::chain::Link::parse(&c.lines[2]).unwrap().hash().to_owned());
-    assert_eq!(fork.second, kez_core::chain::Link::parse(&other).unwrap().hash().to_owned());
+    assert_eq!(
+        fork.first,
+        kez_core::chain::Link::parse(&c.lines[2])
+            .unwrap()
+            .hash()
+            .to_owned()
+    );
+    assert_eq!(
+        fork.second,
+        kez_core::chain::Link::parse(&other)
+            .unwrap()
+            .hash()
+            .to_owned()
+    );
     // a strict prefix is stale, not a fork: its lines are duplicates of the head as they come
     let mut merged = VecReplay::new_vec();
     for (a, b) in c.lines.iter().zip(&c.lines[..4]) {
@@ -175,7 +337,15 @@ fn export_is_byte_identical_and_fork_names_both_links() {
 fn expired_claims() {
     let ed = key(Alg::Ed25519, 1);
     let mut c = Chain::new();
-    c.add(1000, &Draft::AddClaim { subject: "github:alice", exp: Some(2000) }, &ed).unwrap();
+    c.add(
+        1000,
+        &Draft::AddClaim {
+            subject: "github:alice",
+            exp: Some(2000),
+        },
+        &ed,
+    )
+    .unwrap();
     let r = replay(&c.bundle()).unwrap();
     assert_eq!(r.claims()[0].state(1999), (Status::Valid, 1));
     assert_eq!(r.claims()[0].state(2000), (Status::Expired, 1));
@@ -184,24 +354,45 @@ fn expired_claims() {
 #[test]
 fn swapped_and_dropped_links() {
     let (c, _, _, _) = scenario();
-    let join = |ls: &[Vec<u8>]| -> Vec<u8> { ls.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect() };
+    let join = |ls: &[Vec<u8>]| -> Vec<u8> {
+        ls.iter()
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect()
+    };
     for i in 0..c.lines.len() {
         for j in i + 1..c.lines.len() {
             let mut ls = c.lines.clone();
             ls.swap(i, j);
-            let want = Error::SeqGap { expected: i as u64 + 1, got: j as u64 + 1 };
+            let want = Error::SeqGap {
+                expected: i as u64 + 1,
+                got: j as u64 + 1,
+            };
             assert_eq!(replay(&join(&ls)).err(), Some(want), "swap {i} {j}");
         }
     }
     for i in 1..c.lines.len() - 1 {
         let mut ls = c.lines.clone();
         ls.remove(i);
-        assert_eq!(replay(&join(&ls)).err(), Some(Error::SeqGap { expected: i as u64 + 1, got: i as u64 + 2 }));
+        assert_eq!(
+            replay(&join(&ls)).err(),
+            Some(Error::SeqGap {
+                expected: i as u64 + 1,
+                got: i as u64 + 2
+            })
+        );
     }
     // structural bundle errors
     let b = c.bundle();
-    assert_eq!(replay(&b[..b.len() - 1]).err(), Some(Error::BadLink), "missing final newline");
-    assert_eq!(replay(&[&b[..], b"\n"].concat()).err(), Some(Error::BadLink), "empty line");
+    assert_eq!(
+        replay(&b[..b.len() - 1]).err(),
+        Some(Error::BadLink),
+        "missing final newline"
+    );
+    assert_eq!(
+        replay(&[&b[..], b"\n"].concat()).err(),
+        Some(Error::BadLink),
+        "empty line"
+    );
 }
 
 /// The error a flipped byte must produce, from the field it lands in.
@@ -223,16 +414,21 @@ fn every_flipped_byte_is_caught() {
                 _ => b'X',
             };
             let got = before.clone().push(&m);
-            assert!(got.is_err(), "line {li} byte {pos}: accepted {:?}", String::from_utf8_lossy(&m));
+            assert!(
+                got.is_err(),
+                "line {li} byte {pos}: accepted {:?}",
+                String::from_utf8_lossy(&m)
+            );
             let field = field_at(line, pos);
             let e = got.unwrap_err();
             let hex_digit = line[pos].is_ascii_hexdigit() && !line[pos].is_ascii_uppercase();
-            let ok = !hex_digit || match field.as_str() {
-                "sig" => e == Error::BadSignature { seq: li as u64 + 1 } || e == Error::BadLink,
-                "prev" => e == Error::PrevMismatch { seq: li as u64 + 1 },
-                "seq" => matches!(e, Error::SeqGap { .. } | Error::BadLink),
-                _ => true,
-            };
+            let ok = !hex_digit
+                || match field.as_str() {
+                    "sig" => e == Error::BadSignature { seq: li as u64 + 1 } || e == Error::BadLink,
+                    "prev" => e == Error::PrevMismatch { seq: li as u64 + 1 },
+                    "seq" => matches!(e, Error::SeqGap { .. } | Error::BadLink),
+                    _ => true,
+                };
             assert!(ok, "line {li} byte {pos} in {field}: {e:?}");
         }
     }
@@ -242,13 +438,19 @@ fn every_flipped_byte_is_caught() {
 fn field_at(line: &[u8], pos: usize) -> String {
     let s = std::str::from_utf8(line).unwrap();
     let mut best = String::new();
-    for name in ["body", "chain", "iat", "op", "prev", "seq", "sig", "signer", "type"] {
+    for name in [
+        "body", "chain", "iat", "op", "prev", "seq", "sig", "signer", "type",
+    ] {
         let key = format!("\"{name}\":");
         if let Some(at) = s.find(&key) {
-            if at + key.len() <= pos && s[at..].len() > 0 {
+            if at + key.len() <= pos {
                 let start = at + key.len();
-                let end = start + s[start..].find(|c| c == ',' || c == '}').unwrap_or(0);
-                let end = if name == "body" { s.find(",\"chain\"").unwrap() } else { end };
+                let end = start + s[start..].find([',', '}']).unwrap_or(0);
+                let end = if name == "body" {
+                    s.find(",\"chain\"").unwrap()
+                } else {
+                    end
+                };
                 if pos < end {
                     best = name.to_owned();
                 }

@@ -1,6 +1,11 @@
 //! Replay of a 10,000-link chain against 10,000 raw signature verifies in the same run (issue
 //! goal: replay under 1.15x the signatures alone), and the heap a streaming replay holds.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::io::BufRead;
 
@@ -18,14 +23,23 @@ fn build(alg: Alg) -> Vec<Vec<u8>> {
     let mut live = Vec::new();
     for i in 0..LINKS {
         let (head_seq, head_hash) = replay.head();
-        let pos = Position { chain: replay.chain().copied(), head_seq, head_hash };
+        let pos = Position {
+            chain: replay.chain().copied(),
+            head_seq,
+            head_hash,
+        };
         let iat = 1_700_000_000 + i as u64;
         let subject = format!("github:user{i}");
         let draft = if i % 10 == 9 {
-            Draft::Revoke { claim: live.pop().unwrap() }
+            Draft::Revoke {
+                claim: live.pop().unwrap(),
+            }
         } else {
             live.push(claim_id(key.public(), &subject, iat, None));
-            Draft::AddClaim { subject: &subject, exp: None }
+            Draft::AddClaim {
+                subject: &subject,
+                exp: None,
+            }
         };
         let mut line = Vec::new();
         sign_link(&pos, iat, &draft, &key, &[1; 32], &mut line).unwrap();
@@ -40,7 +54,10 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (alg, name) in [(Alg::Ed25519, "ed25519"), (Alg::Bip340, "bip340")] {
         let lines = build(alg);
-        let bundle: Vec<u8> = lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect();
+        let bundle: Vec<u8> = lines
+            .iter()
+            .flat_map(|l| l.iter().copied().chain([b'\n']))
+            .collect();
         // the raw work: one signature verify per link over its signing digest
         let raw: Vec<([u8; 32], [u8; 32], [u8; 64])> = lines
             .iter()

@@ -12,19 +12,27 @@ fn bench(c: &mut Criterion) {
         let mut out = vec![0u8; input.len() * 2];
         // both must agree before they are compared
         let ours = jcs::canonicalize_to_vec(input.as_bytes()).unwrap();
-        let theirs = serde_jcs::to_vec(&serde_json::from_str::<serde_json::Value>(&input).unwrap()).unwrap();
-        assert_eq!(ours, theirs, "kez-core and serde_jcs disagree on the bench input");
+        let theirs =
+            serde_jcs::to_vec(&serde_json::from_str::<serde_json::Value>(&input).unwrap()).unwrap();
+        assert_eq!(
+            ours, theirs,
+            "kez-core and serde_jcs disagree on the bench input"
+        );
         g.throughput(Throughput::Bytes(input.len() as u64));
         g.bench_with_input(BenchmarkId::new("kez_core", label), &input, |b, input| {
             b.iter(|| jcs::canonicalize_to_slice(black_box(input.as_bytes()), &mut out).unwrap());
         });
-        g.bench_with_input(BenchmarkId::new("kez_core_sha256", label), &input, |b, input| {
-            b.iter(|| {
-                let mut h = <sha2::Sha256 as sha2::Digest>::new();
-                jcs::canonicalize(black_box(input.as_bytes()), &mut h).unwrap();
-                sha2::Digest::finalize(h)
-            });
-        });
+        g.bench_with_input(
+            BenchmarkId::new("kez_core_sha256", label),
+            &input,
+            |b, input| {
+                b.iter(|| {
+                    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+                    jcs::canonicalize(black_box(input.as_bytes()), &mut h).unwrap();
+                    sha2::Digest::finalize(h)
+                });
+            },
+        );
         g.bench_with_input(BenchmarkId::new("serde_jcs", label), &input, |b, input| {
             b.iter(|| {
                 let v: serde_json::Value = serde_json::from_str(black_box(input)).unwrap();

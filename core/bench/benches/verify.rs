@@ -11,15 +11,26 @@ fn bench(c: &mut Criterion) {
     for (alg, name) in [(Alg::Bip340, "bip340"), (Alg::Ed25519, "ed25519")] {
         let sk = SecretKey::from_bytes(alg, &[0x42; 32]).unwrap();
         let mut json = Vec::new();
-        ClaimDraft { subject: "github:alice", iat: 1_764_115_200, exp: Some(1_800_000_000) }
-            .sign(&sk, &[1; 32], &mut json)
-            .unwrap();
+        ClaimDraft {
+            subject: "github:alice",
+            iat: 1_764_115_200,
+            exp: Some(1_800_000_000),
+        }
+        .sign(&sk, &[1; 32], &mut json)
+        .unwrap();
         let claim = Claim::parse(&json).unwrap();
         let digest = *claim.digest();
         let sig = *claim.sig();
         let public = *sk.public().as_bytes();
         g.bench_function(format!("{name}/raw_digest_verify"), |b| {
-            b.iter(|| assert!(verify_raw(alg, black_box(&public), black_box(&digest), black_box(&sig))));
+            b.iter(|| {
+                assert!(verify_raw(
+                    alg,
+                    black_box(&public),
+                    black_box(&digest),
+                    black_box(&sig)
+                ))
+            });
         });
         g.bench_function(format!("{name}/claim_from_json"), |b| {
             b.iter(|| kez_core::verify_json(black_box(&json), 1_764_115_300).unwrap());

@@ -23,6 +23,9 @@ pub fn json_object(target: usize) -> String {
         );
         i += 1;
     }
-    let _ = write!(s, "],\"count\":{i},\"version\":\"0.2\",\"big\":1e21,\"small\":5e-7}}");
+    let _ = write!(
+        s,
+        "],\"count\":{i},\"version\":\"0.2\",\"big\":1e21,\"small\":5e-7}}"
+    );
     s
 }

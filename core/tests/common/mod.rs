@@ -1,11 +1,17 @@
 //! Shared helpers for kez-core's integration tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 
 /// The upstream vector folder: `KEZ_UPSTREAM_VECTORS`, else `../shared/upstream-vectors` beside
 /// the checkout. Missing under `CI=true` is a failure; elsewhere the caller skips loudly.
-pub fn upstream(sub: &str) -> Option<PathBuf> {
+pub(crate) fn upstream(sub: &str) -> Option<PathBuf> {
     let root = std::env::var_os("KEZ_UPSTREAM_VECTORS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/upstream-vectors"),
         PathBuf::from,
@@ -15,13 +21,19 @@ pub fn upstream(sub: &str) -> Option<PathBuf> {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("upstream vectors missing at {} (CI=true: a missing folder is a failure)", dir.display());
+        panic!(
+            "upstream vectors missing at {} (CI=true: a missing folder is a failure)",
+            dir.display()
+        );
     }
-    eprintln!("SKIP: upstream vectors not found at {}; set KEZ_UPSTREAM_VECTORS", dir.display());
+    eprintln!(
+        "SKIP: upstream vectors not found at {}; set KEZ_UPSTREAM_VECTORS",
+        dir.display()
+    );
     None
 }
 
-pub fn hex(s: &str) -> Vec<u8> {
+pub(crate) fn hex(s: &str) -> Vec<u8> {
     let s = s.trim();
     assert!(s.len() % 2 == 0, "odd hex length: {s}");
     (0..s.len())
@@ -30,6 +42,6 @@ pub fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-pub fn hex32(s: &str) -> [u8; 32] {
+pub(crate) fn hex32(s: &str) -> [u8; 32] {
     hex(s).try_into().expect("32 bytes")
 }
