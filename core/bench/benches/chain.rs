@@ -15,6 +15,9 @@ use kez_core::{Alg, SecretKey, signing_digest, verify_raw};
 
 const LINKS: usize = 10_000;
 
+#[global_allocator]
+static HEAP: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+
 /// A chain of mostly add_claim links with a revoke every tenth link, signed by one Ed25519 key.
 fn build(alg: Alg) -> Vec<Vec<u8>> {
     let key = SecretKey::from_bytes(alg, &[0x42; 32]).unwrap();
@@ -73,6 +76,22 @@ fn bench(c: &mut Criterion) {
                 (*link.signer().as_bytes(), digest, sig)
             })
             .collect();
+        // the heap a streaming replay holds: its state (O(claims)), never the bundle
+        let before = HEAP.current_usage();
+        HEAP.reset_peak_usage();
+        let mut r = VecReplay::new_vec();
+        for line in std::io::Cursor::new(&bundle).lines() {
+            r.push(line.unwrap().as_bytes()).unwrap();
+        }
+        let peak = HEAP.peak_usage().saturating_sub(before);
+        println!(
+            "{name}: streaming replay of {LINKS} links ({} claims): peak heap {} KiB; bundle {} KiB; {} B per claim entry",
+            r.claims().len(),
+            peak / 1024,
+            bundle.len() / 1024,
+            std::mem::size_of::<kez_core::chain::ClaimEntry>()
+        );
+        drop(r);
         g.throughput(Throughput::Elements(LINKS as u64));
         g.bench_function(format!("{name}/raw_verifies"), |b| {
             b.iter(|| raw.iter().all(|(k, d, s)| verify_raw(alg, k, d, s)));
