@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "kez",
     version,
-    after_help = "Exit status:\n  0  done, or valid\n  1  the answer is no (invalid, expired)\n  2  usage error or malformed input"
+    after_help = "Exit status:\n  0  done, or valid\n  1  the answer is no (invalid, expired, revoked, fork)\n  2  usage error or malformed input"
 )]
 pub(crate) struct Cli {
     /// Machine-readable output; errors are also printed as JSON on stdout
@@ -31,6 +31,9 @@ pub(crate) enum Command {
     /// Create, verify and convert signed claims
     #[command(subcommand)]
     Claim(ClaimCommand),
+    /// Keep a sigchain: the signed log of an identity's claims, keys and devices
+    #[command(subcommand)]
+    Sigchain(SigchainCommand),
     /// Print the RFC 8785 canonical form (JCS) of a JSON text
     Jcs(InputArg),
     /// Raw signature checks
@@ -127,6 +130,9 @@ pub(crate) struct ClaimVerify {
     /// Verification time, Unix seconds [default: now]
     #[arg(long, value_name = "N")]
     pub(crate) now: Option<u64>,
+    /// Also judge the claim against this sigchain (revoked, rotated-out key, fork)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -180,4 +186,161 @@ pub(crate) enum SigAlg {
     Bip340,
     /// Ed25519, strict verification
     Ed25519,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SigchainCommand {
+    /// Create an empty chain file for a key (prints the chain id)
+    New(SigchainNew),
+    /// Record a claim in the chain, and print the signed claim to publish
+    Add(SigchainAdd),
+    /// Revoke a claim recorded in the chain
+    Revoke(SigchainRevoke),
+    /// Replace the primary key (the new key signs from the next link on)
+    Rotate(SigchainRotate),
+    /// Authorize a device key to add (and revoke its own) claims
+    AddDevice(SigchainAddDevice),
+    /// Withdraw a device key
+    RemoveDevice(SigchainRemoveDevice),
+    /// Print the chain's state and one line per link (exit 0 iff valid)
+    Show(SigchainShow),
+    /// Check a chain and write it as a bundle (one link per line)
+    Export(SigchainExport),
+    /// Merge and replay bundles: status, keys, devices, claims (exit 0 iff valid)
+    Verify(SigchainVerify),
+}
+
+/// The chain file and the key that signs the next link.
+#[derive(Debug, Args)]
+pub(crate) struct ChainSigner {
+    /// Key file of the signing key (the primary key, or a device)
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) key: PathBuf,
+    /// Chain file (a bundle: one link per line); rewritten atomically
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: PathBuf,
+}
+
+/// Options of every new link.
+#[derive(Debug, Args)]
+pub(crate) struct LinkOptions {
+    /// Issued-at of the link, Unix seconds, not before the last link's [default: now]
+    #[arg(long, value_name = "N")]
+    pub(crate) iat: Option<u64>,
+    /// BIP-340 aux randomness, 64 hex digits (fixes nostr signatures) [default: random]
+    #[arg(long, value_name = "HEX")]
+    pub(crate) aux: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainNew {
+    /// Key file of the chain's first primary key (its reference is the chain id)
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) key: PathBuf,
+    /// Chain file to create
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: PathBuf,
+    /// Replace FILE if it exists (with an empty chain)
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainAdd {
+    #[command(flatten)]
+    pub(crate) signer: ChainSigner,
+    /// The account claimed, e.g. github:alice or dns:example.com
+    #[arg(long, value_name = "CH:HANDLE")]
+    pub(crate) subject: String,
+    /// Expiry of the claim, Unix seconds (after --iat)
+    #[arg(long, value_name = "N")]
+    pub(crate) exp: Option<u64>,
+    #[command(flatten)]
+    pub(crate) link: LinkOptions,
+    /// Encoding of the printed claim
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainRevoke {
+    #[command(flatten)]
+    pub(crate) signer: ChainSigner,
+    #[command(flatten)]
+    pub(crate) target: RevokeTarget,
+    #[command(flatten)]
+    pub(crate) link: LinkOptions,
+}
+
+/// Which claim to revoke: by id, or by a subject with exactly one live claim.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct RevokeTarget {
+    /// Id of the claim, 64 hex digits (as `sigchain show` lists it)
+    #[arg(long, value_name = "ID")]
+    pub(crate) claim: Option<String>,
+    /// Subject of the claim; exactly one unrevoked claim must have it
+    #[arg(long, value_name = "CH:HANDLE")]
+    pub(crate) subject: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainRotate {
+    #[command(flatten)]
+    pub(crate) signer: ChainSigner,
+    /// Key file of the new primary key (it signs a proof of possession)
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) new_key: PathBuf,
+    #[command(flatten)]
+    pub(crate) link: LinkOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainAddDevice {
+    #[command(flatten)]
+    pub(crate) signer: ChainSigner,
+    /// Key file of the device (it signs a proof of possession)
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) device: PathBuf,
+    #[command(flatten)]
+    pub(crate) link: LinkOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainRemoveDevice {
+    #[command(flatten)]
+    pub(crate) signer: ChainSigner,
+    /// Key reference of the device to withdraw
+    #[arg(long, value_name = "KEYREF")]
+    pub(crate) device: String,
+    #[command(flatten)]
+    pub(crate) link: LinkOptions,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainShow {
+    #[command(flatten)]
+    pub(crate) input: InputArg,
+    /// Time the claims' expiry is judged at, Unix seconds [default: now]
+    #[arg(long, value_name = "N")]
+    pub(crate) now: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainExport {
+    #[command(flatten)]
+    pub(crate) input: InputArg,
+    /// Write the bundle to FILE (atomically) instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SigchainVerify {
+    /// Bundles of one chain, merged by seq; `-` is stdin
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Time the claims' expiry is judged at, Unix seconds [default: now]
+    #[arg(long, value_name = "N")]
+    pub(crate) now: Option<u64>,
 }

@@ -12,26 +12,35 @@ use crate::output::Failure;
 /// (SPEC.md limits: 65536-byte claims, 90112-character compact strings).
 pub(crate) const MAX_INPUT: usize = 1 << 20;
 
+/// Largest sigchain bundle read, in bytes: about 100,000 links of typical size (each line is at
+/// most 16384 bytes, SPEC.md §14.1).
+pub(crate) const MAX_BUNDLE: usize = 64 << 20;
+
 /// Reads `path` (`-` is stdin), at most [`MAX_INPUT`] bytes.
 pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    read_input_up_to(path, MAX_INPUT)
+}
+
+/// Reads `path` (`-` is stdin), at most `limit` bytes.
+pub(crate) fn read_input_up_to(path: &Path, limit: usize) -> Result<Vec<u8>, Failure> {
     if path == Path::new("-") {
-        return read_bounded(io::stdin().lock(), "stdin");
+        return read_bounded(io::stdin().lock(), "stdin", limit);
     }
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| Failure::io(format!("cannot read {name}"), &e))?;
-    read_bounded(file, &name)
+    read_bounded(file, &name, limit)
 }
 
 /// Reads one byte past the limit to tell "exactly at the limit" from "over it", and never
 /// buffers more than that.
-fn read_bounded(reader: impl Read, name: &str) -> Result<Vec<u8>, Failure> {
+fn read_bounded(reader: impl Read, name: &str, limit: usize) -> Result<Vec<u8>, Failure> {
     let mut buf = Vec::new();
     reader
-        .take(MAX_INPUT as u64 + 1)
+        .take(limit as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Failure::io(format!("cannot read {name}"), &e))?;
-    if buf.len() > MAX_INPUT {
-        return Err(Failure::from(kez_core::Error::TooLarge { limit: MAX_INPUT }).context(name));
+    if buf.len() > limit {
+        return Err(Failure::from(kez_core::Error::TooLarge { limit }).context(name));
     }
     Ok(buf)
 }

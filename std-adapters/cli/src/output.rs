@@ -40,11 +40,13 @@ impl Done {
     }
 }
 
-/// A command that could not run: exit 2 with `kez: <message> [<code>]` on stderr.
+/// A command that could not run: exit 2 with `kez: <message> [<code>]` on stderr, or exit 1
+/// with the same line when a well-formed input was refused (see [`Failure::answer_no`]).
 #[derive(Debug)]
 pub(crate) struct Failure {
     code: &'static str,
     message: String,
+    exit: u8,
 }
 
 impl Failure {
@@ -53,6 +55,7 @@ impl Failure {
         Self {
             code: "usage",
             message: message.into(),
+            exit: EXIT_ERROR,
         }
     }
 
@@ -61,6 +64,7 @@ impl Failure {
         Self {
             code: "io",
             message: format!("{context}: {err}"),
+            exit: EXIT_ERROR,
         }
     }
 
@@ -69,6 +73,7 @@ impl Failure {
         Self {
             code: "io",
             message: message.into(),
+            exit: EXIT_ERROR,
         }
     }
 
@@ -77,7 +82,34 @@ impl Failure {
         Self {
             code: "exists",
             message: message.into(),
+            exit: EXIT_ERROR,
         }
+    }
+
+    /// A sigchain that forked: it cannot be extended or exported (exit 1).
+    pub(crate) fn fork(message: impl Into<String>) -> Self {
+        Self {
+            code: "fork",
+            message: message.into(),
+            exit: EXIT_NO,
+        }
+    }
+
+    /// The input was well-formed and the answer is "no" (a sigchain rule refused a link):
+    /// exit 1 instead of 2, with the same error output.
+    pub(crate) fn answer_no(mut self) -> Self {
+        self.exit = EXIT_NO;
+        self
+    }
+
+    /// The error class.
+    pub(crate) fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The one-line message.
+    pub(crate) fn message(&self) -> String {
+        self.message.replace(['\n', '\r'], " ")
     }
 
     /// Prefixes the message with what was being read or decoded.
@@ -92,6 +124,7 @@ impl From<kez_core::Error> for Failure {
         Self {
             code: e.kind(),
             message: e.to_string(),
+            exit: EXIT_ERROR,
         }
     }
 }
@@ -118,7 +151,7 @@ pub(crate) fn finish(result: Result<Done, Failure>, json: bool) -> ExitCode {
 /// Reports a failure: one line on stderr, plus the JSON error object on stdout with `--json`.
 pub(crate) fn fail(failure: &Failure, json: bool) -> ExitCode {
     // one line, whatever the message holds
-    let message = failure.message.replace(['\n', '\r'], " ");
+    let message = failure.message();
     if json {
         let text = format!(
             "{{\"error\":{}}}",
@@ -128,7 +161,7 @@ pub(crate) fn fail(failure: &Failure, json: bool) -> ExitCode {
         let _ = write_stdout(&canonical_line(&text));
     }
     let _ = writeln!(io::stderr().lock(), "kez: {message} [{}]", failure.code);
-    ExitCode::from(EXIT_ERROR)
+    ExitCode::from(failure.exit)
 }
 
 /// Reports a command-line parse error from clap. `--help` and `--version` go to stdout with
@@ -213,6 +246,27 @@ pub(crate) fn canonical_line(text: &str) -> Vec<u8> {
     let mut out = kez_core::jcs::canonicalize_to_vec(text.as_bytes())
         .unwrap_or_else(|_| text.as_bytes().to_vec());
     out.push(b'\n');
+    out
+}
+
+/// `s` as a JSON string literal.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_json_string(&mut out, s);
+    out
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        for d in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                DIGITS.get(usize::from(d)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
     out
 }
 

@@ -251,10 +251,19 @@ fn garbage_is_exit_2_one_line() {
 
 #[test]
 fn demo_runs_the_main_job_offline() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kez")).arg("demo").output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kez"))
+        .arg("demo")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("22 checks, 22 as expected"), "{stdout}");
-    assert!(stdout.contains("claim with its subject changed     invalid  ok"), "{stdout}");
-    assert!(stdout.contains("claim ap:@alice@social.example"), "{stdout}");
+    assert!(
+        stdout.contains("claim with its subject changed     invalid  ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("claim ap:@alice@social.example"),
+        "{stdout}"
+    );
 }

@@ -36,6 +36,23 @@ fn help_claim() {
 }
 
 #[test]
+fn help_sigchain() {
+    insta::assert_snapshot!("sigchain", help(&["sigchain"]));
+    insta::assert_snapshot!("sigchain_new", help(&["sigchain", "new"]));
+    insta::assert_snapshot!("sigchain_add", help(&["sigchain", "add"]));
+    insta::assert_snapshot!("sigchain_revoke", help(&["sigchain", "revoke"]));
+    insta::assert_snapshot!("sigchain_rotate", help(&["sigchain", "rotate"]));
+    insta::assert_snapshot!("sigchain_add_device", help(&["sigchain", "add-device"]));
+    insta::assert_snapshot!(
+        "sigchain_remove_device",
+        help(&["sigchain", "remove-device"])
+    );
+    insta::assert_snapshot!("sigchain_show", help(&["sigchain", "show"]));
+    insta::assert_snapshot!("sigchain_export", help(&["sigchain", "export"]));
+    insta::assert_snapshot!("sigchain_verify", help(&["sigchain", "verify"]));
+}
+
+#[test]
 fn help_jcs_and_sig() {
     insta::assert_snapshot!("jcs", help(&["jcs"]));
     insta::assert_snapshot!("sig", help(&["sig"]));

@@ -1,10 +1,12 @@
 //! `kez claim create|verify|convert`: signed claims in their four encodings (SPEC.md §5-§9).
 
+use std::path::Path;
+
 use kez_core::{
     Claim, ClaimDraft, Status, decode_any, encode_compact, verify_json, write_markdown, write_txt,
 };
 
-use super::identity;
+use super::{identity, sigchain};
 use crate::cli::{ClaimConvert, ClaimCreate, ClaimVerify, Format};
 use crate::input::{hex32, now, random32, read_input};
 use crate::output::{self, Answer, Done, Failure};
@@ -39,10 +41,17 @@ pub(super) fn verify(args: &ClaimVerify, json: bool) -> Result<Done, Failure> {
     let (claim, status) = verify_json(&claim_json, now)?;
     let key = claim.key().to_string();
     let subject = claim.subject();
-    let reason = match status {
-        Status::Valid => "signature verified".to_owned(),
-        Status::Expired => format!("expired at {}", claim.exp().unwrap_or(now)),
-        _ => "signature does not verify".to_owned(),
+    let (status, reason) = match &args.chain {
+        None => (status, own_reason(&claim, status, now)),
+        Some(path) => {
+            if path == Path::new("-") && args.input.input == Path::new("-") {
+                return Err(Failure::usage(
+                    "--chain: stdin is already the claim; name a file",
+                ));
+            }
+            let chain = sigchain::replay(&[sigchain::Source::read(path)?])?;
+            against_chain(&claim, status, &chain, now)
+        }
     };
     let stdout = if json {
         output::canonical_line(&output::object_text(&[
@@ -53,6 +62,9 @@ pub(super) fn verify(args: &ClaimVerify, json: bool) -> Result<Done, Failure> {
         ]))
     } else {
         match status {
+            Status::Valid if args.chain.is_some() => {
+                format!("valid: {subject} is claimed by {key} ({reason})\n")
+            }
             Status::Valid => format!("valid: {subject} is claimed by {key}\n"),
             Status::Expired => format!("expired: {subject} was claimed by {key}, {reason}\n"),
             _ => format!("{status}: {reason} ({subject}, {key})\n"),
@@ -67,6 +79,81 @@ pub(super) fn verify(args: &ClaimVerify, json: bool) -> Result<Done, Failure> {
     Ok(Done { stdout, answer })
 }
 
+/// Why a claim checked on its own has its status.
+fn own_reason(claim: &Claim<'_>, status: Status, now: u64) -> String {
+    match status {
+        Status::Valid => "signature verified".to_owned(),
+        Status::Expired => format!("expired at {}", claim.exp().unwrap_or(now)),
+        _ => "signature does not verify".to_owned(),
+    }
+}
+
+/// The claim's status once its chain has a say, and why. Precedence: invalid > fork >
+/// revoked > expired > valid; the reason names the deciding link where there is one.
+fn against_chain(
+    claim: &Claim<'_>,
+    own: Status,
+    chain: &sigchain::Outcome,
+    now: u64,
+) -> (Status, String) {
+    if own == Status::Invalid {
+        return (own, own_reason(claim, own, now));
+    }
+    if let Some(error) = &chain.error {
+        let reason = format!(
+            "the chain is invalid: {} [{}]",
+            error.message(),
+            error.code()
+        );
+        return (Status::Invalid, reason);
+    }
+    let r = &chain.replay;
+    let recorded = r.claims().iter().find(|c| &c.id == claim.digest());
+    let key = claim.key();
+    match r.judge(key, claim.digest()) {
+        Status::Invalid if r.chain().is_none() => {
+            (Status::Invalid, "the chain is empty".to_owned())
+        }
+        Status::Invalid => (
+            Status::Invalid,
+            "its key is not one of the chain's keys".to_owned(),
+        ),
+        Status::Fork => {
+            let seq = r.fork().map_or(0, |f| f.seq);
+            (Status::Fork, format!("the chain forked at link {seq}"))
+        }
+        Status::Revoked => {
+            let rotated = r
+                .keys()
+                .iter()
+                .find(|k| &k.key == key)
+                .and_then(|k| k.until);
+            let removed = r
+                .devices()
+                .iter()
+                .find(|d| &d.key == key)
+                .and_then(|d| d.removed);
+            let reason = match (recorded.and_then(|c| c.revoked), rotated, removed) {
+                (Some(seq), _, _) => format!("revoked by link {seq}"),
+                (None, Some(seq), _) => format!("its key was rotated out by link {seq}"),
+                (None, None, Some(seq)) => format!("its device was removed by link {seq}"),
+                (None, None, None) => "revoked by the chain".to_owned(),
+            };
+            (Status::Revoked, reason)
+        }
+        _ if own == Status::Expired => (own, own_reason(claim, own, now)),
+        _ => {
+            let device = r.devices().iter().find(|d| &d.key == key);
+            let reason = match (recorded, device) {
+                (Some(c), _) => format!("recorded by link {}", c.added),
+                (None, Some(d)) => format!("signed by a device added by link {}", d.added),
+                (None, None) => "signed by the chain's current key".to_owned(),
+            };
+            (Status::Valid, reason)
+        }
+    }
+}
+
 pub(super) fn convert(args: &ClaimConvert) -> Result<Done, Failure> {
     let text = read_input(&args.input.input)?;
     let (_, json) = decode_any(&text)?;
@@ -76,7 +163,7 @@ pub(super) fn convert(args: &ClaimConvert) -> Result<Done, Failure> {
 }
 
 /// Encodes a claim's JSON text (canonicalized first) in `format`, newline-terminated.
-fn encode(json: &[u8], format: Format) -> Result<Vec<u8>, Failure> {
+pub(super) fn encode(json: &[u8], format: Format) -> Result<Vec<u8>, Failure> {
     let canonical = kez_core::jcs::canonicalize_to_vec(json)?;
     let mut out = Vec::new();
     match format {

@@ -5,14 +5,18 @@
 
 use std::fmt::Write as _;
 
-use kez_core::{Alg, ClaimDraft, SecretKey, Status, decode_any, encode_compact, verify_json, write_markdown, write_txt};
+use kez_core::{
+    Alg, ClaimDraft, SecretKey, Status, decode_any, encode_compact, verify_json, write_markdown,
+    write_txt,
+};
 
 use crate::input::{now, random32};
 use crate::output::{Answer, Done, Failure};
 
 pub(super) fn run() -> Result<Done, Failure> {
     let now = now()?;
-    let mut out = String::from("KEZ demo (offline): identities, claims, four encodings, verification\n\n");
+    let mut out =
+        String::from("KEZ demo (offline): identities, claims, four encodings, verification\n\n");
     let mut checks = 0usize;
     let mut failures = 0usize;
     let mut record = |out: &mut String, label: &str, got: Status, want: Status| {
@@ -49,9 +53,19 @@ pub(super) fn run() -> Result<Done, Failure> {
         write_txt(normalized.strip_prefix("dns:"), &compact, &mut txt)?;
         let _ = writeln!(out, "claim {normalized}  (signed by {})", key.public());
         let _ = writeln!(out, "  compact: {compact}");
-        for (name, text) in [("json", json.clone()), ("compact", compact.clone().into_bytes()), ("markdown", md), ("dns", txt)] {
+        for (name, text) in [
+            ("json", json.clone()),
+            ("compact", compact.clone().into_bytes()),
+            ("markdown", md),
+            ("dns", txt),
+        ] {
             let status = check(&text, now)?;
-            record(&mut out, &format!("verify from {name}"), status, Status::Valid);
+            record(
+                &mut out,
+                &format!("verify from {name}"),
+                status,
+                Status::Valid,
+            );
         }
     }
 
@@ -62,13 +76,35 @@ pub(super) fn run() -> Result<Done, Failure> {
             *b = b'm';
         }
     }
-    record(&mut out, "claim with its subject changed", check(&tampered, now)?, Status::Invalid);
-    let expired = sign(&nostr, "github:alice", now.saturating_sub(7200), Some(now.saturating_sub(3600)))?;
-    record(&mut out, "claim that expired an hour ago", check(&expired, now)?, Status::Expired);
+    record(
+        &mut out,
+        "claim with its subject changed",
+        check(&tampered, now)?,
+        Status::Invalid,
+    );
+    let expired = sign(
+        &nostr,
+        "github:alice",
+        now.saturating_sub(7200),
+        Some(now.saturating_sub(3600)),
+    )?;
+    record(
+        &mut out,
+        "claim that expired an hour ago",
+        check(&expired, now)?,
+        Status::Expired,
+    );
 
     let _ = writeln!(out, "\n{checks} checks, {} as expected", checks - failures);
-    let answer = if failures == 0 { Answer::Yes } else { Answer::No };
-    Ok(Done { stdout: out.into_bytes(), answer })
+    let answer = if failures == 0 {
+        Answer::Yes
+    } else {
+        Answer::No
+    };
+    Ok(Done {
+        stdout: out.into_bytes(),
+        answer,
+    })
 }
 
 fn new_key(alg: Alg) -> Result<SecretKey, Failure> {

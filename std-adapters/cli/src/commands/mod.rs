@@ -5,8 +5,9 @@ mod demo;
 mod identity;
 mod jcs;
 mod sig;
+mod sigchain;
 
-use crate::cli::{ClaimCommand, Cli, Command, IdentityCommand, SigCommand};
+use crate::cli::{ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand};
 use crate::output::{Done, Failure};
 
 /// Runs the parsed command line.
@@ -18,6 +19,17 @@ pub(crate) fn run(cli: &Cli) -> Result<Done, Failure> {
         Command::Claim(ClaimCommand::Create(args)) => claim::create(args),
         Command::Claim(ClaimCommand::Verify(args)) => claim::verify(args, json),
         Command::Claim(ClaimCommand::Convert(args)) => claim::convert(args),
+        Command::Sigchain(SigchainCommand::New(args)) => sigchain::new(args, json),
+        Command::Sigchain(SigchainCommand::Add(args)) => sigchain::add(args),
+        Command::Sigchain(SigchainCommand::Revoke(args)) => sigchain::revoke(args, json),
+        Command::Sigchain(SigchainCommand::Rotate(args)) => sigchain::rotate(args, json),
+        Command::Sigchain(SigchainCommand::AddDevice(args)) => sigchain::add_device(args, json),
+        Command::Sigchain(SigchainCommand::RemoveDevice(args)) => {
+            sigchain::remove_device(args, json)
+        }
+        Command::Sigchain(SigchainCommand::Show(args)) => sigchain::show(args),
+        Command::Sigchain(SigchainCommand::Export(args)) => sigchain::export(args),
+        Command::Sigchain(SigchainCommand::Verify(args)) => sigchain::verify(args, json),
         Command::Jcs(args) => jcs::run(args),
         Command::Demo => demo::run(),
         Command::Sig(SigCommand::Verify(args)) => sig::verify(args, json),
