@@ -145,9 +145,11 @@ impl Sink for NullSink {
 /// # Errors
 /// Every JSON error class of SPEC.md §2.
 pub fn check(input: &[u8]) -> Result<usize, Error> {
-    let (start, _) = validate(input)?;
+    let mut ends = Ends::new();
+    let (start, _) = validate_with(input, &mut ends)?;
     let mut em = Emitter {
         src: input,
+        ends,
         spans: [Span::EMPTY; SPAN_TABLE],
         top: 0,
     };
@@ -290,9 +292,11 @@ pub fn canonicalize_without<S: Sink + ?Sized>(
     skip: Option<&str>,
     sink: &mut S,
 ) -> Result<(), Error> {
-    let (start, _end) = validate(input)?;
+    let mut ends = Ends::new();
+    let (start, _end) = validate_with(input, &mut ends)?;
     let mut em = Emitter {
         src: input,
+        ends,
         spans: [Span::EMPTY; SPAN_TABLE],
         top: 0,
     };
@@ -346,6 +350,54 @@ impl<S: Sink + ?Sized> Sink for Batch<'_, S> {
 /// # Errors
 /// The JSON error classes of SPEC.md §2, except [`Error::DuplicateKey`].
 pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
+    validate_with(input, &mut Ends::new())
+}
+
+/// Containers at least this long get their end offset remembered by the validator.
+const BIG_CONTAINER: u32 = 512;
+/// How many container ends are remembered.
+const ENDS_TABLE: usize = 64;
+
+/// End offsets of the largest containers, found while validating, so the emitter can step over
+/// a big nested value without scanning it again (it scans each object's member values to find
+/// the next member name). Full table: the rest are scanned, same bytes.
+struct Ends {
+    spans: [(u32, u32); ENDS_TABLE],
+    len: usize,
+}
+
+impl Ends {
+    const fn new() -> Self {
+        Self {
+            spans: [(0, 0); ENDS_TABLE],
+            len: 0,
+        }
+    }
+
+    fn record(&mut self, start: u32, end: u32) {
+        if end - start >= BIG_CONTAINER {
+            if let Some(slot) = self.spans.get_mut(self.len) {
+                *slot = (start, end);
+                self.len += 1;
+            }
+        }
+    }
+
+    fn seal(&mut self) {
+        if let Some(spans) = self.spans.get_mut(..self.len) {
+            spans.sort_unstable_by_key(|&(start, _)| start);
+        }
+    }
+
+    fn end_of(&self, start: usize) -> Option<usize> {
+        let spans = self.spans.get(..self.len)?;
+        let start = u32::try_from(start).ok()?;
+        let i = spans.binary_search_by_key(&start, |&(s, _)| s).ok()?;
+        spans.get(i).map(|&(_, end)| end as usize)
+    }
+}
+
+fn validate_with(input: &[u8], ends: &mut Ends) -> Result<(usize, usize), Error> {
     if u32::try_from(input.len()).is_err() {
         return Err(Error::TooLarge {
             limit: u32::MAX as usize,
@@ -362,6 +414,7 @@ pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
     // bit d set: the container at depth d+1 is an object.
     let mut kinds: u64 = 0;
     let mut depth: usize = 0;
+    let mut starts = [0u32; MAX_DEPTH];
     'value: loop {
         // expecting a value
         r.skip_ws();
@@ -375,6 +428,9 @@ pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
                     kinds |= 1 << depth;
                 } else {
                     kinds &= !(1 << depth);
+                }
+                if let Some(slot) = starts.get_mut(depth) {
+                    *slot = to_u32(r.pos);
                 }
                 depth += 1;
                 r.pos += 1;
@@ -409,6 +465,7 @@ pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
                 if r.pos != input.len() {
                     return Err(Error::TrailingData { offset: r.pos });
                 }
+                ends.seal();
                 return Ok((start, end));
             }
             let is_obj = kinds & (1 << (depth - 1)) != 0;
@@ -425,10 +482,12 @@ pub fn validate(input: &[u8]) -> Result<(usize, usize), Error> {
                 Some(b'}') if is_obj => {
                     r.pos += 1;
                     depth -= 1;
+                    ends.record(starts.get(depth).copied().unwrap_or(0), to_u32(r.pos));
                 }
                 Some(b']') if !is_obj => {
                     r.pos += 1;
                     depth -= 1;
+                    ends.record(starts.get(depth).copied().unwrap_or(0), to_u32(r.pos));
                 }
                 _ => return Err(Error::JsonSyntax { offset: r.pos }),
             }
@@ -615,6 +674,7 @@ impl Span {
 
 struct Emitter<'a> {
     src: &'a [u8],
+    ends: Ends,
     spans: [Span; SPAN_TABLE],
     top: usize,
 }
@@ -632,6 +692,14 @@ impl Emitter<'_> {
             at += 1;
         }
         at
+    }
+
+    /// The offset just past the value at `at`, from the table of big containers if it is one.
+    fn skip(&self, at: usize) -> Result<usize, Error> {
+        match self.ends.end_of(at) {
+            Some(end) => Ok(end),
+            None => skip_value(self.src, at),
+        }
     }
 
     /// Emits the (validated) value at `at`; returns the offset just past it.
@@ -711,7 +779,7 @@ impl Emitter<'_> {
                 fits = false;
             }
             count += 1;
-            p = self.skip_ws(skip_value(self.src, value_start)?);
+            p = self.skip_ws(self.skip(value_start)?);
             match self.byte(p)? {
                 b',' => p = self.skip_ws(p + 1),
                 _ => return Ok((count, fits, p + 1)),
@@ -823,7 +891,7 @@ impl Emitter<'_> {
                         Some(Ordering::Greater) => {}
                     }
                 }
-                p = self.skip_ws(skip_value(src, value_start)?);
+                p = self.skip_ws(self.skip(value_start)?);
                 match self.byte(p)? {
                     b',' => p = self.skip_ws(p + 1),
                     _ => break,
