@@ -705,7 +705,7 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
                             .claims
                             .items()
                             .iter()
-                            .any(|c| c.id == claim && c.signer == *signer))
+                            .any(|c| c.id == claim && c.signer == *signer && c.added < seq))
             }
             Body::Rotate { .. } | Body::AddDevice { .. } => is_primary,
             Body::RemoveDevice { device } => is_primary || (is_device && device == *signer),
@@ -713,8 +713,14 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
         if ok {
             return Ok(());
         }
-        let former_primary =
-            *signer == link.chain || self.keys.items().iter().any(|k| k.key == *signer);
+        // only what precedes `seq` counts, so a fork candidate at the head's seq is judged as
+        // if it stood in the head's place
+        let former_primary = *signer == link.chain
+            || self
+                .keys
+                .items()
+                .iter()
+                .any(|k| k.key == *signer && k.from < seq);
         if former_primary && !is_primary {
             Err(Error::OldKey { seq })
         } else {
