@@ -573,3 +573,43 @@ proptest! {
         prop_assert_eq!(got, claims);
     }
 }
+
+#[test]
+fn fork_candidates_are_judged_in_the_heads_place() {
+    let ed = key(Alg::Ed25519, 1);
+    let nostr = key(Alg::Bip340, 2);
+    let mut c = Chain::new();
+    c.add(
+        10,
+        &Draft::AddClaim {
+            subject: "github:alice",
+            exp: None,
+        },
+        &ed,
+    )
+    .unwrap();
+    let mut before = VecReplay::new_vec();
+    before.push(&c.lines[0]).unwrap();
+    c.add(11, &Draft::Rotate { new_key: &nostr }, &ed).unwrap();
+    // a link at the rotate's seq signed by the key the rotate introduced: that key could not
+    // sign there, and it is not a former primary either
+    let pos = Position {
+        chain: before.chain().copied(),
+        head_seq: 1,
+        head_hash: before.head().1,
+    };
+    let mut line = Vec::new();
+    sign_link(
+        &pos,
+        11,
+        &Draft::AddClaim {
+            subject: "github:eve",
+            exp: None,
+        },
+        &nostr,
+        &[0; 32],
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(c.replay.push(&line), Err(Error::WrongSigner { seq: 2 }));
+}
