@@ -59,7 +59,7 @@ impl Encoding {
             Ok(Self::Compact)
         } else if t.starts_with('{') {
             Ok(Self::Json)
-        } else if find_fence(t).is_ok() {
+        } else if find_fence(text).is_ok() {
             Ok(Self::Markdown)
         } else if t.starts_with('"')
             || t.lines().next().is_some_and(|l| {
@@ -355,12 +355,14 @@ mod compact {
         let s = core::str::from_utf8(text).map_err(|e| Error::InvalidUtf8 {
             offset: e.valid_up_to(),
         })?;
+        let untrimmed = s;
         let s = super::trim_ws(s);
         let json = match enc {
             Encoding::Json => s.as_bytes().to_vec(),
             Encoding::Compact => compact_to_vec(s)?,
             Encoding::Markdown => {
-                let inner = super::find_fence(s)?;
+                // fences are found on the original lines: indentation counts (SPEC.md §9.3)
+                let inner = super::find_fence(untrimmed)?;
                 if inner.starts_with(COMPACT_PREFIX) {
                     compact_to_vec(inner)?
                 } else if inner.starts_with('{') {

@@ -68,7 +68,7 @@ fn dns_zone_lines() {
 
 #[test]
 fn detection() {
-    let cases: [(&[u8], Result<Encoding, Error>); 7] = [
+    let cases: [(&[u8], Result<Encoding, Error>); 8] = [
         (b"  kez:z1:abc\n", Ok(Encoding::Compact)),
         (b"\n{\"a\":1}", Ok(Encoding::Json)),
         (b"see\n```kez\nx\n```\n", Ok(Encoding::Markdown)),
@@ -78,6 +78,7 @@ fn detection() {
             Ok(Encoding::Dns),
         ),
         (b"hello", Err(Error::BadEncoding)),
+        (b"    ```kez\nx\n```\n", Err(Error::BadEncoding)),
         (b"\xff", Err(Error::InvalidUtf8 { offset: 0 })),
     ];
     for (text, want) in cases {
