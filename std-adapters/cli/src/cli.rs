@@ -110,10 +110,10 @@ pub(crate) struct ClaimCreate {
     #[arg(long, value_name = "CH:HANDLE")]
     pub(crate) subject: String,
     /// Issued-at, Unix seconds [default: now]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) iat: Option<u64>,
     /// Expiry, Unix seconds (after --iat)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) exp: Option<u64>,
     /// BIP-340 aux randomness, 64 hex digits (fixes nostr signatures) [default: random]
     #[arg(long, value_name = "HEX")]
@@ -128,7 +128,7 @@ pub(crate) struct ClaimVerify {
     #[command(flatten)]
     pub(crate) input: InputArg,
     /// Verification time, Unix seconds [default: now]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) now: Option<u64>,
     /// Also judge the claim against this sigchain (revoked, rotated-out key, fork)
     #[arg(long, value_name = "FILE")]
@@ -225,7 +225,7 @@ pub(crate) struct ChainSigner {
 #[derive(Debug, Args)]
 pub(crate) struct LinkOptions {
     /// Issued-at of the link, Unix seconds, not before the last link's [default: now]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) iat: Option<u64>,
     /// BIP-340 aux randomness, 64 hex digits (fixes nostr signatures) [default: random]
     #[arg(long, value_name = "HEX")]
@@ -253,7 +253,7 @@ pub(crate) struct SigchainAdd {
     #[arg(long, value_name = "CH:HANDLE")]
     pub(crate) subject: String,
     /// Expiry of the claim, Unix seconds (after --iat)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) exp: Option<u64>,
     #[command(flatten)]
     pub(crate) link: LinkOptions,
@@ -322,7 +322,7 @@ pub(crate) struct SigchainShow {
     #[command(flatten)]
     pub(crate) input: InputArg,
     /// Time the claims' expiry is judged at, Unix seconds [default: now]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) now: Option<u64>,
 }
 
@@ -341,6 +341,15 @@ pub(crate) struct SigchainVerify {
     #[arg(value_name = "FILE", default_value = "-")]
     pub(crate) inputs: Vec<PathBuf>,
     /// Time the claims' expiry is judged at, Unix seconds [default: now]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) now: Option<u64>,
+}
+
+/// Unix seconds: a plain decimal integer (no sign, no spaces), as SPEC.md §11.2 requires of
+/// every number argument; clap's own parser would also take a leading `+`.
+fn unix_seconds(text: &str) -> Result<u64, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("expected a decimal integer (Unix seconds)".to_owned());
+    }
+    text.parse().map_err(|_| "out of range".to_owned())
 }

@@ -219,3 +219,11 @@ fn sig_verify_exit_codes() {
         }
     }
 }
+
+#[test]
+fn number_arguments_are_plain_decimal() {
+    for bad in ["+5", "-1", "5x", " 5", "18446744073709551616"] {
+        let run = kez(&["claim", "verify", "--now", bad, "--json", "-"]);
+        run.assert_error("usage");
+    }
+}
