@@ -424,6 +424,19 @@ pub trait Store<T> {
     fn items(&self) -> &[T];
     /// The entries, mutable.
     fn items_mut(&mut self) -> &mut [T];
+    /// Appends all of `items`, or fails when they do not fit (what fitted stays).
+    ///
+    /// # Errors
+    /// [`Error::Full`] when the store is full.
+    fn extend_from(&mut self, items: &[T]) -> Result<(), Error>
+    where
+        T: Copy,
+    {
+        for &item in items {
+            self.push(item).map_err(store_full)?;
+        }
+        Ok(())
+    }
 }
 
 impl<T, const N: usize> Store<T> for heapless::Vec<T, N> {
@@ -449,6 +462,13 @@ impl<T> Store<T> for alloc::vec::Vec<T> {
     }
     fn items_mut(&mut self) -> &mut [T] {
         self.as_mut_slice()
+    }
+    fn extend_from(&mut self, items: &[T]) -> Result<(), Error>
+    where
+        T: Copy,
+    {
+        self.extend_from_slice(items);
+        Ok(())
     }
 }
 
@@ -479,7 +499,8 @@ pub struct DeviceEntry {
 pub struct ClaimEntry {
     /// The claim id (its signing digest).
     pub id: [u8; 32],
-    subject: [u8; MAX_SUBJECT],
+    // where the subject's bytes sit in the replay's subject store (see `Replay::subject`)
+    subject_at: u32,
     subject_len: u16,
     /// The key that signed the claim (primary or device at the time).
     pub signer: KeyRef,
@@ -494,15 +515,6 @@ pub struct ClaimEntry {
 }
 
 impl ClaimEntry {
-    /// The normalized subject.
-    #[must_use]
-    pub fn subject(&self) -> &str {
-        self.subject
-            .get(..usize::from(self.subject_len))
-            .and_then(|s| core::str::from_utf8(s).ok())
-            .unwrap_or_default()
-    }
-
     /// The claim's state at `now`, and the seq of the link that decided it.
     #[must_use]
     pub fn state(&self, now: u64) -> (Status, u64) {
@@ -541,7 +553,7 @@ pub struct Fork {
 
 /// Replays a chain link by link into its state.
 #[derive(Clone, Debug)]
-pub struct Replay<C, D, K> {
+pub struct Replay<C, D, K, S> {
     chain: Option<KeyRef>,
     head_seq: u64,
     head_hash: [u8; 32],
@@ -553,12 +565,18 @@ pub struct Replay<C, D, K> {
     claims: C,
     devices: D,
     keys: K,
+    // the claims' subjects, back to back: entries stay small and fixed-size
+    subjects: S,
 }
 
 /// A replay whose state lives in `Vec`s.
 #[cfg(feature = "alloc")]
-pub type VecReplay =
-    Replay<alloc::vec::Vec<ClaimEntry>, alloc::vec::Vec<DeviceEntry>, alloc::vec::Vec<KeyEntry>>;
+pub type VecReplay = Replay<
+    alloc::vec::Vec<ClaimEntry>,
+    alloc::vec::Vec<DeviceEntry>,
+    alloc::vec::Vec<KeyEntry>,
+    alloc::vec::Vec<u8>,
+>;
 
 #[cfg(feature = "alloc")]
 impl VecReplay {
@@ -569,13 +587,17 @@ impl VecReplay {
             alloc::vec::Vec::new(),
             alloc::vec::Vec::new(),
             alloc::vec::Vec::new(),
+            alloc::vec::Vec::new(),
         )
     }
 }
 
-impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, D, K> {
-    /// A replay of an empty chain, keeping its state in the given (empty) stores.
-    pub fn new(claims: C, devices: D, keys: K) -> Self {
+impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>, S: Store<u8>>
+    Replay<C, D, K, S>
+{
+    /// A replay of an empty chain, keeping its state in the given (empty) stores: claims,
+    /// devices, primary keys, and the claims' subject bytes.
+    pub fn new(claims: C, devices: D, keys: K, subjects: S) -> Self {
         Self {
             chain: None,
             head_seq: 0,
@@ -587,7 +609,19 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
             claims,
             devices,
             keys,
+            subjects,
         }
+    }
+
+    /// The normalized subject of a claim entry of this replay.
+    #[must_use]
+    pub fn subject(&self, entry: &ClaimEntry) -> &str {
+        let start = entry.subject_at as usize;
+        self.subjects
+            .items()
+            .get(start..start + usize::from(entry.subject_len))
+            .and_then(|s| core::str::from_utf8(s).ok())
+            .unwrap_or_default()
     }
 
     /// Feeds one bundle line (without its "\n").
@@ -758,15 +792,12 @@ impl<C: Store<ClaimEntry>, D: Store<DeviceEntry>, K: Store<KeyEntry>> Replay<C, 
                 {
                     return Err(Error::BadTarget { seq });
                 }
-                let mut buf = [0u8; MAX_SUBJECT];
-                let len = subject.len().min(MAX_SUBJECT);
-                buf.get_mut(..len)
-                    .ok_or(Error::BadSubject)?
-                    .copy_from_slice(subject.as_bytes().get(..len).unwrap_or_default());
-                let subject_len = u16::try_from(len).map_err(|_| Error::BadSubject)?;
+                let subject_at = u32::try_from(self.subjects.items().len()).map_err(store_full)?;
+                let subject_len = u16::try_from(subject.len()).map_err(|_| Error::BadSubject)?;
+                self.subjects.extend_from(subject.as_bytes())?;
                 let entry = ClaimEntry {
                     id,
-                    subject: buf,
+                    subject_at,
                     subject_len,
                     signer: link.signer,
                     added: seq,

@@ -141,7 +141,7 @@ fn scenario_state() {
     let states: Vec<_> = r
         .claims()
         .iter()
-        .map(|c| (c.subject().to_owned(), c.state(now)))
+        .map(|c| (r.subject(c).to_owned(), c.state(now)))
         .collect();
     assert_eq!(
         states,
@@ -473,6 +473,7 @@ fn fixed_capacity_replay_without_alloc_storage() {
         heapless::Vec::<_, 4>::new(),
         heapless::Vec::<_, 1>::new(),
         heapless::Vec::<_, 2>::new(),
+        heapless::Vec::<u8, 128>::new(),
     );
     for l in &c.lines {
         r.push(l).unwrap();
@@ -482,6 +483,7 @@ fn fixed_capacity_replay_without_alloc_storage() {
         heapless::Vec::<_, 2>::new(),
         heapless::Vec::<_, 1>::new(),
         heapless::Vec::<_, 2>::new(),
+        heapless::Vec::<u8, 128>::new(),
     );
     let errs: Vec<_> = c.lines.iter().filter_map(|l| small.push(l).err()).collect();
     assert_eq!(errs.first(), Some(&Error::Full));

@@ -476,7 +476,7 @@ fn state_json(r: &VecReplay, status: Status, now: u64) -> Value {
             o.insert("id".into(), hex(&c.id).into());
             o.insert("signer".into(), c.signer.to_string().into());
             o.insert("state".into(), state.as_str().into());
-            o.insert("subject".into(), c.subject().into());
+            o.insert("subject".into(), r.subject(c).into());
             Value::Object(o)
         })
         .collect();

@@ -92,7 +92,7 @@ pub(super) fn revoke(args: &SigchainRevoke, json: bool) -> Result<Done, Failure>
         .claims()
         .iter()
         .find(|c| c.id == id)
-        .map_or("", |c| c.subject());
+        .map_or("", |c| chain.replay.subject(c));
     let what = format!("revoked {subject} (claim {})", to_hex(&id));
     Ok(appended(&chain, json, &what))
 }
@@ -169,7 +169,7 @@ fn live_claim(chain: &Outcome, subject: &str) -> Result<[u8; 32], Failure> {
         .replay
         .claims()
         .iter()
-        .filter(|c| c.subject() == subject && c.revoked.is_none());
+        .filter(|c| chain.replay.subject(c) == subject && c.revoked.is_none());
     match (live.next(), live.next()) {
         (Some(c), None) => Ok(c.id),
         (None, _) => Err(Failure::usage(format!(

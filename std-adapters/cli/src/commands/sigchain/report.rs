@@ -96,7 +96,7 @@ fn state_json(chain: &Outcome, now: u64) -> String {
                 "{{\"decided_by\":{decided_by},{exp}\"id\":\"{}\",\"signer\":{},\"state\":\"{state}\",\"subject\":{}}}",
                 to_hex(&c.id),
                 json_string(&c.signer.to_string()),
-                json_string(c.subject())
+                json_string(r.subject(c))
             )
         })
         .collect();
@@ -274,7 +274,7 @@ fn write_show(out: &mut String, chain: &Outcome, now: u64) {
     let width = r
         .claims()
         .iter()
-        .map(|c| c.subject().len())
+        .map(|c| r.subject(c).len())
         .max()
         .unwrap_or(0);
     for c in r.claims() {
@@ -283,7 +283,7 @@ fn write_show(out: &mut String, chain: &Outcome, now: u64) {
             out,
             "  {:<8} {:<width$}  {}  {}",
             state.as_str(),
-            c.subject(),
+            r.subject(c),
             to_hex(&c.id),
             decision(c, state)
         );
@@ -340,7 +340,7 @@ fn link_detail(chain: &Outcome, body: &Body<'_>) -> String {
                 .claims()
                 .iter()
                 .find(|c| c.id == *claim)
-                .map_or("", ClaimEntry::subject);
+                .map_or("", |c| chain.replay.subject(c));
             format!("{subject} (claim {})", to_hex(claim))
         }
         Body::Rotate { key, .. } => format!("to {key}"),
