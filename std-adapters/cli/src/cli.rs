@@ -39,6 +39,9 @@ pub(crate) enum Command {
     /// Raw signature checks
     #[command(subcommand)]
     Sig(SigCommand),
+    /// Check accounts against the proofs they publish (channels: dns, github)
+    #[command(subcommand)]
+    Verify(VerifyCommand),
     /// Run the main job end to end on fresh keys, offline, and show what was verified
     Demo,
 }
@@ -343,6 +346,58 @@ pub(crate) struct SigchainVerify {
     /// Time the claims' expiry is judged at, Unix seconds [default: now]
     #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) now: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum VerifyCommand {
+    /// Fetch an account's published proofs and verify each one (exit 0 iff one is valid)
+    Id(VerifyId),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyId {
+    /// The account, e.g. dns:example.com or github:alice
+    #[arg(value_name = "CH:HANDLE")]
+    pub(crate) subject: String,
+    /// Only proofs signed by this key count
+    #[arg(long, value_name = "KEYREF")]
+    pub(crate) key: Option<String>,
+    /// Also judge each proof against this sigchain (revoked, rotated-out key, fork)
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chain: Option<PathBuf>,
+    /// Verification time, Unix seconds [default: now]
+    #[arg(long, value_name = "N", value_parser = unix_seconds)]
+    pub(crate) now: Option<u64>,
+    /// Answer from the HTTP cache only; nothing goes on the network
+    #[arg(long)]
+    pub(crate) offline: bool,
+    /// Timeout of each request, in seconds (a fraction is allowed) [default: 10]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// DNS server to ask [env: KEZ_DNS_SERVER] [default: the system's]
+    #[arg(long, value_name = "IP:PORT")]
+    pub(crate) dns_server: Option<String>,
+    /// GitHub REST API base URL [env: KEZ_GITHUB_API] [default: https://api.github.com];
+    /// GITHUB_TOKEN, if set, is sent to it (never needed)
+    #[arg(long, value_name = "URL")]
+    pub(crate) github_api: Option<String>,
+    /// HTTP cache directory [env: KEZ_CACHE_DIR] [default: $XDG_CACHE_HOME/kez]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache_dir: Option<PathBuf>,
+}
+
+/// A timeout in seconds: digits with an optional fraction, more than 0 and at most 3600.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 9 {
+        return Err("expected seconds, e.g. 10 or 0.5".to_owned());
+    }
+    let value: f64 = text.parse().map_err(|_| "expected seconds".to_owned())?;
+    if !(value > 0.0 && value <= 3600.0) {
+        return Err("must be more than 0 and at most 3600".to_owned());
+    }
+    std::time::Duration::try_from_secs_f64(value).map_err(|_| "out of range".to_owned())
 }
 
 /// Unix seconds: a plain decimal integer (no sign, no spaces), as SPEC.md §11.2 requires of

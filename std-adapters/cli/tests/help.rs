@@ -92,3 +92,9 @@ fn usage_errors_are_one_line_exit_2() {
     }
     kez(&["identity", "new", "--json"]).assert_json_error("usage");
 }
+
+#[test]
+fn help_verify() {
+    insta::assert_snapshot!("verify", help(&["verify"]));
+    insta::assert_snapshot!("verify_id", help(&["verify", "id"]));
+}

@@ -90,7 +90,7 @@ fn own_reason(claim: &Claim<'_>, status: Status, now: u64) -> String {
 
 /// The claim's status once its chain has a say, and why. Precedence: invalid > fork >
 /// revoked > expired > valid; the reason names the deciding link where there is one.
-fn against_chain(
+pub(super) fn against_chain(
     claim: &Claim<'_>,
     own: Status,
     chain: &sigchain::Outcome,

@@ -6,8 +6,11 @@ mod identity;
 mod jcs;
 mod sig;
 mod sigchain;
+mod verify;
 
-use crate::cli::{ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand};
+use crate::cli::{
+    ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand, VerifyCommand,
+};
 use crate::output::{Done, Failure};
 
 /// Runs the parsed command line.
@@ -33,5 +36,6 @@ pub(crate) fn run(cli: &Cli) -> Result<Done, Failure> {
         Command::Jcs(args) => jcs::run(args),
         Command::Demo => demo::run(),
         Command::Sig(SigCommand::Verify(args)) => sig::verify(args, json),
+        Command::Verify(VerifyCommand::Id(args)) => verify::id(args, json),
     }
 }

@@ -1,0 +1,100 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod dns;
+mod github;
+mod http;
+mod verify;
+
+use std::future::Future;
+
+pub use config::{Config, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, GITHUB_API};
+pub use dns::Dns;
+pub use github::Github;
+pub use verify::{
+    ChainJudge, ProofVerdict, Report, VerifyError, judge_proofs, verify_id, verify_id_blocking,
+};
+
+/// One published proof, as the channel found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// The account the service says published it (the gist's owner login, the DNS domain).
+    pub publisher: String,
+    /// Where it was found (a URL or a DNS name), for reports.
+    pub location: String,
+    /// The text handed to the claim decoder (any encoding of SPEC.md §9).
+    pub text: String,
+}
+
+/// Why a channel gave no proofs.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelError {
+    /// The service answered, and it holds no proof for the handle.
+    NotFound {
+        /// What the service said.
+        reason: String,
+    },
+    /// The service could not be asked or did not answer usefully: DNS failure, refused, timeout,
+    /// HTTP 5xx, rate limit, a malformed or oversized response, offline and not cached.
+    Unreachable {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl ChannelError {
+    /// The status this error stands for (`not_found` or `unreachable`).
+    #[must_use]
+    pub const fn status(&self) -> kez_core::Status {
+        match self {
+            Self::NotFound { .. } => kez_core::Status::NotFound,
+            Self::Unreachable { .. } => kez_core::Status::Unreachable,
+        }
+    }
+
+    /// The reason, human-readable.
+    #[must_use]
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::NotFound { reason } | Self::Unreachable { reason } => reason,
+        }
+    }
+
+    pub(crate) fn unreachable(reason: impl Into<String>) -> Self {
+        Self::Unreachable {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn not_found(reason: impl Into<String>) -> Self {
+        Self::NotFound {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ChannelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status(), self.reason())
+    }
+}
+
+impl std::error::Error for ChannelError {}
+
+/// A service where accounts publish proofs (SPEC.md §15).
+pub trait Channel {
+    /// The channel's name in subjects (`dns`, `github`).
+    fn name(&self) -> &'static str;
+
+    /// Fetches the proofs published for `handle`, a handle already normalized (SPEC.md §6.3).
+    /// Never panics; every response is bounded in time and size.
+    ///
+    /// # Errors
+    ///
+    /// [`ChannelError::NotFound`] when the service answered that there is no proof,
+    /// [`ChannelError::Unreachable`] when it could not be asked.
+    fn fetch(&self, handle: &str) -> impl Future<Output = Result<Vec<Proof>, ChannelError>> + Send;
+}
