@@ -1,7 +1,9 @@
 //! Verifying a JSON claim makes zero heap allocations (SPEC.md §7; ARCHITECTURE "the one rule").
 //!
-//! This file is its own test binary with a single test, so the count starts from the very first
-//! verification in the process: no warm-up hides a lazy allocation.
+//! This file is its own test binary without libtest's harness (`harness = false`): the count
+//! starts from the very first verification in the process, so no warm-up hides a lazy
+//! allocation, and no harness thread (libtest's main thread lazily allocating while it waits)
+//! can be counted by mistake.
 #![allow(
     clippy::cast_possible_truncation,
     clippy::unwrap_used,
@@ -18,7 +20,11 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-#[test]
+fn main() {
+    verifying_json_claims_does_not_allocate();
+    println!("alloc_free: verifying JSON claims made no heap allocation");
+}
+
 fn verifying_json_claims_does_not_allocate() {
     // Build the claims before counting (signing may use the allocator freely).
     let mut claims = Vec::new();
