@@ -21,8 +21,8 @@ use kez_channels::{ChainJudge, Config, Report, verify_id};
 use kez_core::chain::VecReplay;
 use kez_core::{KeyRef, SecretKey, Status};
 
-/// Short, so that the unreachable cases stay fast.
-const TIMEOUT: Duration = Duration::from_millis(300);
+/// Short, so that the unreachable cases stay fast, yet long enough for a loaded 2-core CI box.
+const TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// One published proof: its text, and who published it where the service has owners.
 struct Published {
