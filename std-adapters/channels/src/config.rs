@@ -10,6 +10,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_BODY: usize = 1 << 20;
 /// The public GitHub REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
+/// The public PLC directory (`did:plc` documents).
+pub const PLC_DIRECTORY: &str = "https://plc.directory";
+/// The nostr relays asked when none are configured.
+pub const DEFAULT_RELAYS: &[&str] = &[
+    "wss://relay.damus.io",
+    "wss://nos.lol",
+    "wss://relay.primal.net",
+    "wss://relay.nostr.band",
+    "wss://nostr.wine",
+];
 
 /// Where and how the channels ask.
 #[derive(Clone)]
@@ -32,6 +42,14 @@ pub struct Config {
     pub github_api: String,
     /// A GitHub token sent as `Authorization: Bearer`; never needed, never printed.
     pub github_token: Option<String>,
+    /// The nostr relays (`ws://` or `wss://` URLs) asked for proof events and published to.
+    pub relays: Vec<String>,
+    /// Base URL of the PLC directory, without a trailing `/`.
+    pub plc_directory: String,
+    /// For tests and air-gapped mirrors: every `https://HOST/PATH` URL (those derived from
+    /// handles, such as `.well-known` documents and WebFinger, and those found in documents, such
+    /// as a PDS or an actor) is requested as `{web_origin}/PATH` with `Host: HOST`.
+    pub web_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -46,6 +64,9 @@ impl Default for Config {
             dns_server: None,
             github_api: GITHUB_API.to_owned(),
             github_token: None,
+            relays: DEFAULT_RELAYS.iter().map(|r| (*r).to_owned()).collect(),
+            plc_directory: PLC_DIRECTORY.to_owned(),
+            web_origin: None,
         }
     }
 }
@@ -63,6 +84,9 @@ impl std::fmt::Debug for Config {
             .field("dns_server", &self.dns_server)
             .field("github_api", &self.github_api)
             .field("github_token", &self.github_token.as_ref().map(|_| "<set>"))
+            .field("relays", &self.relays)
+            .field("plc_directory", &self.plc_directory)
+            .field("web_origin", &self.web_origin)
             .finish()
     }
 }

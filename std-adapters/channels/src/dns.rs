@@ -8,6 +8,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::{ResolveError, ResolveErrorKind, Resolver};
 
+use crate::publish::{Publication, ToPublish};
 use crate::{Channel, ChannelError, Config, Proof};
 
 /// The `dns` channel: asks one resolver configuration for `_kez.<domain>` TXT.
@@ -53,6 +54,22 @@ impl Dns {
             offline: config.offline,
             max_proofs: config.max_proofs,
             max_body: config.max_body,
+        }
+    }
+}
+
+impl Dns {
+    /// DNS has no publishing API KEZ speaks: the zone-file line to add (SPEC.md §9.4).
+    pub(crate) fn publish(&self, domain: &str, proof: &ToPublish) -> Publication {
+        let mut line = Vec::new();
+        // the compact alphabet is always TXT-safe and a Vec sink cannot fail
+        let _ = kez_core::write_txt(Some(domain), &proof.compact, &mut line);
+        Publication::Manual {
+            instructions: format!(
+                "Add this TXT record to the zone of {domain} (one record; keep the strings in \
+                 order):\n\n{}",
+                String::from_utf8_lossy(&line)
+            ),
         }
     }
 }

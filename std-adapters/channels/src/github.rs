@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use crate::http::{Fetcher, Response, unreachable_status};
+use crate::publish::{Credentials, Publication, PublishError, ToPublish};
 use crate::{Channel, ChannelError, Config, Proof};
 
 /// The headers the REST API documents: its JSON media type and the API version.
@@ -127,6 +128,102 @@ impl Github {
             }
         }
         Ok(out)
+    }
+}
+
+impl Github {
+    /// With a token: checks that it is `login`'s, then creates a public gist holding the proof
+    /// (`POST {api}/gists`). Without one: the gist text to publish by hand.
+    pub(crate) async fn publish(
+        &self,
+        login: &str,
+        proof: &ToPublish,
+        credentials: &Credentials,
+    ) -> Result<Publication, PublishError> {
+        let markdown = proof.markdown();
+        let Some(token) = credentials
+            .github_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+        else {
+            return Ok(Publication::Manual {
+                instructions: format!(
+                    "Create a public gist as {login} (https://gist.github.com) with one file named \
+                     {GIST_FILE} holding this text (or set GITHUB_TOKEN to a token with the gist \
+                     scope and run this again):\n\n{markdown}"
+                ),
+            });
+        };
+        let url = format!("{}/user", self.api);
+        let me = self
+            .fetcher
+            .send_json(reqwest::Method::GET, &url, API_HEADERS, Some(token), None)
+            .await?;
+        let me = api_object(&url, &me)?;
+        let owner = me.get("login").and_then(Value::as_str).unwrap_or_default();
+        if !owner.eq_ignore_ascii_case(login) {
+            return Err(PublishError::Rejected(format!(
+                "the token is {owner}'s, not {login}'s: nothing was published"
+            )));
+        }
+        let url = format!("{}/gists", self.api);
+        let body = serde_json::json!({
+            "description": format!("KEZ identity proof for {}", proof.subject),
+            "public": true,
+            "files": { GIST_FILE: { "content": markdown } },
+        });
+        let created = self
+            .fetcher
+            .send_json(
+                reqwest::Method::POST,
+                &url,
+                API_HEADERS,
+                Some(token),
+                Some(&body),
+            )
+            .await?;
+        let created = api_object(&url, &created)?;
+        let location = created
+            .get("html_url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Publication::Posted {
+            detail: format!("public gist with {GIST_FILE}"),
+            location,
+        })
+    }
+}
+
+/// The file name of a published proof gist.
+const GIST_FILE: &str = "kez-proof.md";
+
+/// A 2xx answer's JSON object, or why publishing failed.
+fn api_object(
+    url: &str,
+    response: &Response,
+) -> Result<serde_json::Map<String, Value>, PublishError> {
+    if let Some(e) = unreachable_status(url, response) {
+        return Err(e.into());
+    }
+    let message = || {
+        serde_json::from_slice::<Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default()
+    };
+    if !(200..300).contains(&response.status) {
+        return Err(PublishError::Rejected(format!(
+            "{url}: HTTP {} {}",
+            response.status,
+            message()
+        )));
+    }
+    match serde_json::from_slice::<Value>(&response.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(PublishError::Unreachable(format!(
+            "{url}: malformed response (not a JSON object)"
+        ))),
     }
 }
 

@@ -27,6 +27,10 @@ pub(crate) struct Response {
     pub(crate) ratelimit_remaining: Option<String>,
     /// `Retry-After`.
     pub(crate) retry_after: Option<String>,
+    /// `Content-Type`.
+    pub(crate) content_type: Option<String>,
+    /// `Location`.
+    pub(crate) location: Option<String>,
 }
 
 /// An HTTP client with the channels' timeout, body cap and cache.
@@ -37,6 +41,7 @@ pub(crate) struct Fetcher {
     max_body: usize,
     cache_dir: Option<PathBuf>,
     offline: bool,
+    web_origin: Option<String>,
 }
 
 impl Fetcher {
@@ -60,6 +65,10 @@ impl Fetcher {
             max_body: config.max_body,
             cache_dir: config.cache_dir.clone(),
             offline: config.offline,
+            web_origin: config
+                .web_origin
+                .as_ref()
+                .map(|o| o.trim_end_matches('/').to_owned()),
         }
     }
 
@@ -90,7 +99,7 @@ impl Fetcher {
                 self.build_error.clone().unwrap_or_default(),
             ));
         };
-        let mut request = client.get(url);
+        let mut request = self.request(client, reqwest::Method::GET, url);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -100,20 +109,105 @@ impl Fetcher {
         if let Some(etag) = cached.as_ref().and_then(|e| e.etag.as_deref()) {
             request = request.header(header::IF_NONE_MATCH, etag);
         }
-        let mut response = request
+        let response = request
             .send()
             .await
             .map_err(|e| ChannelError::unreachable(format!("{url}: {}", error_text(&e))))?;
-        let status = response.status().as_u16();
         let headers = response.headers().clone();
         let policy = CachePolicy::of(&headers);
-        if status == 304 {
+        if response.status().as_u16() == 304 {
             if let Some(mut entry) = cached {
                 entry.fresh_until = unix_now().saturating_add(policy.max_age);
                 self.store(url, &entry, &policy);
                 return Ok(entry.response);
             }
         }
+        let response = self.read(url, response).await?;
+        let status = response.status;
+        if status == 200 {
+            let entry = Entry {
+                etag: header_text(&headers, header::ETAG.as_str()),
+                fresh_until: unix_now().saturating_add(policy.max_age),
+                response: response.clone(),
+            };
+            self.store(url, &entry, &policy);
+        }
+        Ok(response)
+    }
+
+    /// Sends `body` (if any) as JSON with `method`, for publishing: never cached, never offline. `bearer` is
+    /// sent as `Authorization: Bearer`; it is never logged.
+    pub(crate) async fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&'static str, &str)],
+        bearer: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, ChannelError> {
+        if self.offline {
+            return Err(ChannelError::unreachable(format!(
+                "offline: not sending to {url}"
+            )));
+        }
+        let Some(client) = &self.client else {
+            return Err(ChannelError::unreachable(
+                self.build_error.clone().unwrap_or_default(),
+            ));
+        };
+        let mut request = self.request(client, method, url);
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ChannelError::unreachable(format!("{url}: {}", error_text(&e))))?;
+        self.read(url, response).await
+    }
+
+    /// A request for `url`, sent to the web origin override when one is set and `url` is
+    /// `https://` (SPEC.md §15.1): the path and query go to the override, and the URL's host
+    /// goes in the `Host` header.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        method: reqwest::Method,
+        url: &str,
+    ) -> reqwest::RequestBuilder {
+        match (&self.web_origin, url.strip_prefix("https://")) {
+            (Some(origin), Some(rest)) => {
+                let cut = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+                let (authority, path) = rest.split_at(cut);
+                let path = if path.starts_with('/') {
+                    path.to_owned()
+                } else {
+                    format!("/{path}")
+                };
+                client
+                    .request(method, format!("{origin}{path}"))
+                    .header(header::HOST, authority)
+            }
+            _ => client.request(method, url),
+        }
+    }
+
+    /// Reads a response's status, the headers the channels use and its body, bounded by the cap.
+    async fn read(
+        &self,
+        url: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Response, ChannelError> {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
         if response
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
@@ -132,22 +226,15 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        let response = Response {
+        Ok(Response {
             status,
             body,
             link: header_text(&headers, header::LINK.as_str()),
             ratelimit_remaining: header_text(&headers, "x-ratelimit-remaining"),
             retry_after: header_text(&headers, header::RETRY_AFTER.as_str()),
-        };
-        if status == 200 {
-            let entry = Entry {
-                etag: header_text(&headers, header::ETAG.as_str()),
-                fresh_until: unix_now().saturating_add(policy.max_age),
-                response: response.clone(),
-            };
-            self.store(url, &entry, &policy);
-        }
-        Ok(response)
+            content_type: header_text(&headers, header::CONTENT_TYPE.as_str()),
+            location: header_text(&headers, header::LOCATION.as_str()),
+        })
     }
 
     fn too_large(&self, url: &str) -> ChannelError {
@@ -241,6 +328,8 @@ fn read_entry(path: &Path, max_body: usize) -> Option<Entry> {
             link: text("link"),
             ratelimit_remaining: None,
             retry_after: None,
+            content_type: text("content_type"),
+            location: None,
         },
     })
 }
@@ -252,6 +341,7 @@ fn write_entry(path: &Path, url: &str, entry: &Entry) -> std::io::Result<()> {
         "etag": entry.etag,
         "fresh_until": entry.fresh_until,
         "link": entry.response.link,
+        "content_type": entry.response.content_type,
         "url": url,
     });
     let mut tmp_name = path.as_os_str().to_owned();

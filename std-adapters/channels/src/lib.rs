@@ -2,17 +2,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod ap;
+mod bluesky;
 mod config;
 mod dns;
 mod github;
 mod http;
+mod nostr;
+mod publish;
 mod verify;
 
 use std::future::Future;
 
-pub use config::{Config, DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, GITHUB_API};
+pub use ap::Ap;
+pub use bluesky::Bluesky;
+pub use config::{
+    Config, DEFAULT_MAX_BODY, DEFAULT_RELAYS, DEFAULT_TIMEOUT, GITHUB_API, PLC_DIRECTORY,
+};
 pub use dns::Dns;
 pub use github::Github;
+pub use nostr::Nostr;
+pub use publish::{Credentials, Publication, PublishError, ToPublish, publish, publish_blocking};
 pub use verify::{
     ChainJudge, ProofVerdict, Report, VerifyError, judge_proofs, verify_id, verify_id_blocking,
 };

@@ -6,7 +6,7 @@
 use kez_core::chain::VecReplay;
 use kez_core::{Claim, KeyRef, Status, decode_any, verify_json};
 
-use crate::{Channel, ChannelError, Config, Dns, Github, Proof};
+use crate::{Ap, Bluesky, Channel, ChannelError, Config, Dns, Github, Nostr, Proof};
 
 /// What a sigchain says of a claim that verified on its own.
 pub trait ChainJudge {
@@ -115,7 +115,9 @@ pub async fn verify_id(
     let fetched = match channel {
         kez_core::Channel::Dns => Dns::new(config).fetch(handle).await,
         kez_core::Channel::Github => Github::new(config).fetch(handle).await,
-        other => return Err(VerifyError::Unsupported(other.as_str())),
+        kez_core::Channel::Nostr => Nostr::new(config).fetch(handle).await,
+        kez_core::Channel::Bluesky => Bluesky::new(config).fetch(handle).await,
+        kez_core::Channel::Ap => Ap::new(config).fetch(handle).await,
     };
     Ok(judge_proofs(normalized, fetched, now, key, chain))
 }

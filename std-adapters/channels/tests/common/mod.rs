@@ -258,6 +258,15 @@ impl HttpServer {
             .insert(path_and_query.to_owned(), reply);
     }
 
+    /// Serves `reply` for `path_and_query` asked with `Host: host` (and only then).
+    pub fn route_host(&self, host: &str, path_and_query: &str, reply: Reply) {
+        self.shared
+            .routes
+            .lock()
+            .unwrap()
+            .insert(format!("{host}{path_and_query}"), reply);
+    }
+
     /// How many requests asked for `path_and_query`.
     pub fn hits(&self, path_and_query: &str) -> usize {
         self.shared
@@ -290,7 +299,15 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .lock()
         .unwrap()
         .push((path.clone(), headers.clone()));
-    let reply = shared.routes.lock().unwrap().get(&path).cloned();
+    // a route for this Host (the web origin override, SPEC.md §15.1) wins over the bare path
+    let host = headers.get("host").cloned().unwrap_or_default();
+    let reply = {
+        let routes = shared.routes.lock().unwrap();
+        routes
+            .get(&format!("{host}{path}"))
+            .or_else(|| routes.get(&path))
+            .cloned()
+    };
     let reply = reply.unwrap_or_else(|| Reply {
         status: 404,
         ..Reply::json(&serde_json::json!({

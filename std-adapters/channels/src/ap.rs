@@ -1,0 +1,40 @@
+//! The `ap` channel (SPEC.md §15). Being written.
+
+use crate::publish::{Credentials, Publication, PublishError, ToPublish};
+use crate::{Channel, ChannelError, Config, Proof};
+
+/// The `ap` channel.
+#[derive(Debug, Clone)]
+pub struct Ap {
+    _config: Config,
+}
+
+impl Ap {
+    /// The channel with `config`'s endpoints, timeout and caps.
+    #[must_use]
+    pub fn new(config: &Config) -> Self {
+        Self {
+            _config: config.clone(),
+        }
+    }
+
+    /// Publishes `proof` for `handle`.
+    pub(crate) async fn publish(
+        &self,
+        _handle: &str,
+        _proof: &ToPublish,
+        _credentials: &Credentials,
+    ) -> Result<Publication, PublishError> {
+        Err(PublishError::Unreachable("not implemented yet".to_owned()))
+    }
+}
+
+impl Channel for Ap {
+    fn name(&self) -> &'static str {
+        "ap"
+    }
+
+    async fn fetch(&self, _handle: &str) -> Result<Vec<Proof>, ChannelError> {
+        Err(ChannelError::unreachable("not implemented yet"))
+    }
+}
