@@ -29,8 +29,6 @@ pub(crate) struct Response {
     pub(crate) retry_after: Option<String>,
     /// `Content-Type`.
     pub(crate) content_type: Option<String>,
-    /// `Location`.
-    pub(crate) location: Option<String>,
 }
 
 /// An HTTP client with the channels' timeout, body cap and cache.
@@ -233,7 +231,6 @@ impl Fetcher {
             ratelimit_remaining: header_text(&headers, "x-ratelimit-remaining"),
             retry_after: header_text(&headers, header::RETRY_AFTER.as_str()),
             content_type: header_text(&headers, header::CONTENT_TYPE.as_str()),
-            location: header_text(&headers, header::LOCATION.as_str()),
         })
     }
 
@@ -329,7 +326,6 @@ fn read_entry(path: &Path, max_body: usize) -> Option<Entry> {
             ratelimit_remaining: None,
             retry_after: None,
             content_type: text("content_type"),
-            location: None,
         },
     })
 }

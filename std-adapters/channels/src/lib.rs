@@ -24,7 +24,8 @@ pub use github::Github;
 pub use nostr::Nostr;
 pub use publish::{Credentials, Publication, PublishError, ToPublish, publish, publish_blocking};
 pub use verify::{
-    ChainJudge, ProofVerdict, Report, VerifyError, judge_proofs, verify_id, verify_id_blocking,
+    CONCURRENCY, ChainJudge, ProofVerdict, Report, Verifier, VerifyError, judge_proofs, verify_id,
+    verify_id_blocking, verify_many_blocking,
 };
 
 /// One published proof, as the channel found it.
@@ -107,4 +108,51 @@ pub trait Channel {
     /// [`ChannelError::NotFound`] when the service answered that there is no proof,
     /// [`ChannelError::Unreachable`] when it could not be asked.
     fn fetch(&self, handle: &str) -> impl Future<Output = Result<Vec<Proof>, ChannelError>> + Send;
+}
+
+/// Fetches a public document, such as a sigchain bundle, with the channels' timeout, cache and
+/// offline rules, reading at most `max` bytes of body.
+///
+/// # Errors
+///
+/// [`ChannelError::NotFound`] for HTTP 404 or 410, [`ChannelError::Unreachable`] for any other
+/// failure (see SPEC.md §15.1).
+pub async fn fetch_document(
+    config: &Config,
+    url: &str,
+    max: usize,
+) -> Result<Vec<u8>, ChannelError> {
+    let config = Config {
+        max_body: max,
+        ..config.clone()
+    };
+    let response = http::Fetcher::new(&config).get(url, &[], None).await?;
+    if let Some(e) = http::unreachable_status(url, &response) {
+        return Err(e);
+    }
+    match response.status {
+        200 => Ok(response.body),
+        404 | 410 => Err(ChannelError::not_found(format!(
+            "{url}: HTTP {}",
+            response.status
+        ))),
+        status => Err(ChannelError::unreachable(format!("{url}: HTTP {status}"))),
+    }
+}
+
+/// [`fetch_document`] on a runtime of its own, for synchronous callers such as the CLI.
+///
+/// # Errors
+///
+/// As [`fetch_document`]; a runtime that cannot start is `Unreachable`.
+pub fn fetch_document_blocking(
+    config: &Config,
+    url: &str,
+    max: usize,
+) -> Result<Vec<u8>, ChannelError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ChannelError::unreachable(format!("no runtime: {e}")))?;
+    runtime.block_on(fetch_document(config, url, max))
 }

@@ -3,6 +3,10 @@
 //! the service says the account published it, the key is the expected one, and the sigchain
 //! (§14.8) has not revoked it.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
 use kez_core::chain::VecReplay;
 use kez_core::{Claim, KeyRef, Status, decode_any, verify_json};
 
@@ -64,19 +68,16 @@ pub struct Report {
 pub enum VerifyError {
     /// The subject is malformed (`bad_subject`).
     Subject(kez_core::Error),
-    /// The subject's channel has no implementation yet.
-    Unsupported(&'static str),
     /// No async runtime could be started.
     Runtime(String),
 }
 
 impl VerifyError {
-    /// The error class (SPEC.md §10): `bad_subject`, `usage` or `io`.
+    /// The error class (SPEC.md §10): `bad_subject` or `io`.
     #[must_use]
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::Subject(e) => e.kind(),
-            Self::Unsupported(_) => "usage",
             Self::Runtime(_) => "io",
         }
     }
@@ -86,7 +87,6 @@ impl std::fmt::Display for VerifyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Subject(e) => write!(f, "subject: {e}"),
-            Self::Unsupported(ch) => write!(f, "channel not supported yet: {ch}"),
             Self::Runtime(e) => write!(f, "cannot start the network runtime: {e}"),
         }
     }
@@ -94,13 +94,110 @@ impl std::fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
-/// Checks one account: the subject is normalized, its channel asked, its proofs judged.
+/// Checks accounts: one instance of each channel, shared by every verification, so that HTTP
+/// connections and the resolver are reused.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    dns: Dns,
+    github: Github,
+    nostr: Nostr,
+    bluesky: Bluesky,
+    ap: Ap,
+}
+
+/// How many accounts [`Verifier::verify_many`] checks at the same time.
+pub const CONCURRENCY: usize = 32;
+
+impl Verifier {
+    /// The channels with `config`'s endpoints, timeouts, caps and cache.
+    #[must_use]
+    pub fn new(config: &Config) -> Self {
+        Self {
+            dns: Dns::new(config),
+            github: Github::new(config),
+            nostr: Nostr::new(config),
+            bluesky: Bluesky::new(config),
+            ap: Ap::new(config),
+        }
+    }
+
+    /// Checks one account: the subject is normalized, its channel asked, its proofs judged.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::Subject`] for a malformed subject. Network failures are not errors: they
+    /// are the report's `unreachable` status.
+    pub async fn verify(
+        &self,
+        subject: &str,
+        now: u64,
+        key: Option<&KeyRef>,
+        chain: Option<&(dyn ChainJudge + Sync)>,
+    ) -> Result<Report, VerifyError> {
+        let mut buf = [0u8; kez_core::MAX_SUBJECT];
+        let normalized =
+            kez_core::normalize_subject(subject, &mut buf).map_err(VerifyError::Subject)?;
+        let (channel, handle) =
+            kez_core::check_normalized(normalized).map_err(VerifyError::Subject)?;
+        let fetched = match channel {
+            kez_core::Channel::Dns => self.dns.fetch(handle).await,
+            kez_core::Channel::Github => self.github.fetch(handle).await,
+            kez_core::Channel::Nostr => self.nostr.fetch(handle).await,
+            kez_core::Channel::Bluesky => self.bluesky.fetch(handle).await,
+            kez_core::Channel::Ap => self.ap.fetch(handle).await,
+        };
+        Ok(judge_proofs(normalized, fetched, now, key, chain))
+    }
+
+    /// Checks several accounts concurrently (at most [`CONCURRENCY`] at a time; each channel's
+    /// requests run in parallel with the others'). The results are in `subjects`' order.
+    pub async fn verify_many(
+        &self,
+        subjects: &[String],
+        now: u64,
+        key: Option<&KeyRef>,
+        chain: Option<&(dyn ChainJudge + Sync)>,
+    ) -> Vec<Result<Report, VerifyError>> {
+        let permits = tokio::sync::Semaphore::new(CONCURRENCY);
+        let permits = &permits;
+        let jobs = subjects.iter().map(|subject| async move {
+            // the semaphore is never closed, so a permit always comes
+            let _permit = permits.acquire().await.ok();
+            self.verify(subject, now, key, chain).await
+        });
+        join_all(jobs.collect()).await
+    }
+}
+
+/// Runs `futures` concurrently on the current task and returns their outputs in order.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut waiting = false;
+        for (future, slot) in pending.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(output) => *slot = Some(output),
+                    Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
+
+/// Checks one account with a [`Verifier`] of its own.
 ///
 /// # Errors
 ///
-/// [`VerifyError::Subject`] for a malformed subject, [`VerifyError::Unsupported`] for a channel
-/// without an implementation yet. Network failures are not errors: they are the report's
-/// `unreachable` status.
+/// As [`Verifier::verify`].
 pub async fn verify_id(
     config: &Config,
     subject: &str,
@@ -108,18 +205,28 @@ pub async fn verify_id(
     key: Option<&KeyRef>,
     chain: Option<&(dyn ChainJudge + Sync)>,
 ) -> Result<Report, VerifyError> {
-    let mut buf = [0u8; kez_core::MAX_SUBJECT];
-    let normalized =
-        kez_core::normalize_subject(subject, &mut buf).map_err(VerifyError::Subject)?;
-    let (channel, handle) = kez_core::check_normalized(normalized).map_err(VerifyError::Subject)?;
-    let fetched = match channel {
-        kez_core::Channel::Dns => Dns::new(config).fetch(handle).await,
-        kez_core::Channel::Github => Github::new(config).fetch(handle).await,
-        kez_core::Channel::Nostr => Nostr::new(config).fetch(handle).await,
-        kez_core::Channel::Bluesky => Bluesky::new(config).fetch(handle).await,
-        kez_core::Channel::Ap => Ap::new(config).fetch(handle).await,
-    };
-    Ok(judge_proofs(normalized, fetched, now, key, chain))
+    Verifier::new(config).verify(subject, now, key, chain).await
+}
+
+/// [`Verifier::verify_many`] on a runtime of its own, for synchronous callers such as the CLI.
+///
+/// # Errors
+///
+/// [`VerifyError::Runtime`] when no runtime can be started; per account, as
+/// [`Verifier::verify`].
+pub fn verify_many_blocking(
+    config: &Config,
+    subjects: &[String],
+    now: u64,
+    key: Option<&KeyRef>,
+    chain: Option<&(dyn ChainJudge + Sync)>,
+) -> Result<Vec<Result<Report, VerifyError>>, VerifyError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| VerifyError::Runtime(e.to_string()))?;
+    let verifier = Verifier::new(config);
+    Ok(runtime.block_on(verifier.verify_many(subjects, now, key, chain)))
 }
 
 /// [`verify_id`] on a runtime of its own, for synchronous callers such as the CLI.

@@ -39,7 +39,7 @@ pub(crate) enum Command {
     /// Raw signature checks
     #[command(subcommand)]
     Sig(SigCommand),
-    /// Check accounts against the proofs they publish (channels: dns, github)
+    /// Check accounts against the proofs they publish (dns, github, nostr, bluesky, ap)
     #[command(subcommand)]
     Verify(VerifyCommand),
     /// Run the main job end to end on fresh keys, offline, and show what was verified
@@ -102,6 +102,8 @@ pub(crate) enum ClaimCommand {
     Verify(ClaimVerify),
     /// Re-encode a claim (input encoding is auto-detected)
     Convert(ClaimConvert),
+    /// Publish a claim where its account lives, or print exactly what to put where
+    Publish(ClaimPublish),
 }
 
 #[derive(Debug, Args)]
@@ -356,21 +358,29 @@ pub(crate) enum VerifyCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyId {
-    /// The account, e.g. dns:example.com or github:alice
-    #[arg(value_name = "CH:HANDLE")]
-    pub(crate) subject: String,
+    /// The accounts, e.g. dns:example.com github:alice (checked concurrently)
+    #[arg(value_name = "CH:HANDLE", required = true)]
+    pub(crate) subjects: Vec<String>,
     /// Only proofs signed by this key count
     #[arg(long, value_name = "KEYREF")]
     pub(crate) key: Option<String>,
-    /// Also judge each proof against this sigchain (revoked, rotated-out key, fork)
-    #[arg(long, value_name = "FILE")]
-    pub(crate) chain: Option<PathBuf>,
+    /// Also judge each proof against this sigchain: a bundle file or an http(s) URL; repeat to
+    /// merge sources (a fork between them is reported)
+    #[arg(long, value_name = "FILE|URL")]
+    pub(crate) chain: Vec<String>,
     /// Verification time, Unix seconds [default: now]
     #[arg(long, value_name = "N", value_parser = unix_seconds)]
     pub(crate) now: Option<u64>,
     /// Answer from the HTTP cache only; nothing goes on the network
     #[arg(long)]
     pub(crate) offline: bool,
+    #[command(flatten)]
+    pub(crate) endpoints: Endpoints,
+}
+
+/// Where the channels are asked; every endpoint can be pointed at a local server.
+#[derive(Debug, Args)]
+pub(crate) struct Endpoints {
     /// Timeout of each request, in seconds (a fraction is allowed) [default: 10]
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub(crate) timeout: Option<std::time::Duration>,
@@ -378,12 +388,41 @@ pub(crate) struct VerifyId {
     #[arg(long, value_name = "IP:PORT")]
     pub(crate) dns_server: Option<String>,
     /// GitHub REST API base URL [env: KEZ_GITHUB_API] [default: https://api.github.com];
-    /// GITHUB_TOKEN, if set, is sent to it (never needed)
+    /// GITHUB_TOKEN, if set, is sent to it (never needed to verify)
     #[arg(long, value_name = "URL")]
     pub(crate) github_api: Option<String>,
+    /// A nostr relay (ws:// or wss://); repeat for several [env: KEZ_RELAYS, comma-separated]
+    /// [default: five public relays]
+    #[arg(long = "relay", value_name = "URL")]
+    pub(crate) relays: Vec<String>,
+    /// PLC directory base URL, for did:plc [env: KEZ_PLC_DIRECTORY] [default: https://plc.directory]
+    #[arg(long, value_name = "URL")]
+    pub(crate) plc_directory: Option<String>,
+    /// Send every https://HOST/PATH request to ORIGIN/PATH with Host: HOST (tests, mirrors)
+    /// [env: KEZ_WEB_ORIGIN]
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) web_origin: Option<String>,
     /// HTTP cache directory [env: KEZ_CACHE_DIR] [default: $XDG_CACHE_HOME/kez]
     #[arg(long, value_name = "DIR")]
     pub(crate) cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimPublish {
+    /// The account to publish the proof for, e.g. github:alice (the claim's subject)
+    #[arg(value_name = "CH:HANDLE")]
+    pub(crate) subject: String,
+    #[command(flatten)]
+    pub(crate) input: InputArg,
+    /// nostr: the key file of the npub (the proof event is signed by it)
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) nostr_key: Option<PathBuf>,
+    /// File of NAME=VALUE lines with GITHUB_TOKEN, KEZ_BLUESKY_APP_PASSWORD, KEZ_AP_ACCESS_TOKEN
+    /// (mode 0600; the environment wins) [default: $XDG_CONFIG_HOME/kez/credentials]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) credentials: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) endpoints: Endpoints,
 }
 
 /// A timeout in seconds: digits with an optional fraction, more than 0 and at most 3600.

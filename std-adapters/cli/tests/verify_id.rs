@@ -1,5 +1,5 @@
 //! `kez verify id` end to end against a local HTTP server speaking the GitHub gist shapes
-//! (SPEC.md §15.3): valid, another key, revoked through the sigchain, unreachable, unsupported
+//! (SPEC.md §15.3): valid, another key, revoked through the sigchain, unreachable, usage errors
 //! channels. The channel suite itself lives in kez-channels.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -229,11 +229,10 @@ fn unreachable_and_not_found() {
 
 #[test]
 fn usage_errors() {
-    let npub = "nostr:npub1d4k24sjg47t0dta8lyz025p98g8naul44gh7dqu2jkepv6g5dr3q97c7ha";
-    let run = kez(&["verify", "id", npub]);
-    run.assert_error("usage");
-    assert!(run.stderr.contains("channel not supported yet"), "{run:?}");
     kez(&["verify", "id", "github:-a"]).assert_error("bad_subject");
+    kez(&["verify", "id", "dns:a.example", "github:-a"]).assert_error("bad_subject");
+    kez(&["verify", "id", "dns:a.example", "--relay", "http://x"]).assert_error("usage");
+    kez(&["verify", "id", "dns:a.example", "--web-origin", "x"]).assert_error("usage");
     kez(&["verify", "id", "dns:a.example", "--dns-server", "nope"]).assert_error("usage");
     kez(&["verify", "id", "dns:a.example", "--timeout", "0"]).assert_error("usage");
     kez(&["verify", "id", "dns:a.example", "--key", "ed25519:zz"]).assert_error("bad_key");

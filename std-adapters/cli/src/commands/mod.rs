@@ -2,8 +2,10 @@
 
 mod claim;
 mod demo;
+mod endpoints;
 mod identity;
 mod jcs;
+mod publish;
 mod sig;
 mod sigchain;
 mod verify;
@@ -22,6 +24,7 @@ pub(crate) fn run(cli: &Cli) -> Result<Done, Failure> {
         Command::Claim(ClaimCommand::Create(args)) => claim::create(args),
         Command::Claim(ClaimCommand::Verify(args)) => claim::verify(args, json),
         Command::Claim(ClaimCommand::Convert(args)) => claim::convert(args),
+        Command::Claim(ClaimCommand::Publish(args)) => publish::publish(args, json),
         Command::Sigchain(SigchainCommand::New(args)) => sigchain::new(args, json),
         Command::Sigchain(SigchainCommand::Add(args)) => sigchain::add(args),
         Command::Sigchain(SigchainCommand::Revoke(args)) => sigchain::revoke(args, json),

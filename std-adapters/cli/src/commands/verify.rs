@@ -1,14 +1,16 @@
 //! `kez verify id CH:HANDLE`: fetch an account's published proofs through its channel and judge
 //! each one (SPEC.md §15): signature, expiry, the account, the key, the sigchain.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 
-use kez_channels::{ChainJudge, Config, Report, VerifyError, verify_id_blocking};
+use kez_channels::{
+    ChainJudge, Config, Report, VerifyError, fetch_document_blocking, verify_many_blocking,
+};
 use kez_core::{Claim, KeyRef, Status};
 
-use super::{claim, sigchain};
+use super::{claim, endpoints, sigchain};
 use crate::cli::VerifyId;
+use crate::input::MAX_BUNDLE;
 use crate::input::now;
 use crate::output::{self, Answer, Done, Failure, json_string};
 
@@ -30,27 +32,39 @@ pub(super) fn id(args: &VerifyId, json: bool) -> Result<Done, Failure> {
         Some(text) => Some(KeyRef::parse(text).map_err(|e| Failure::from(e).context("--key"))?),
         None => None,
     };
-    let chain = match &args.chain {
-        Some(path) => Some(ChainFile(sigchain::replay(&[sigchain::Source::read(
-            path,
-        )?])?)),
-        None => None,
-    };
-    let config = config(args)?;
-    let judge = chain.as_ref().map(|c| c as &(dyn ChainJudge + Sync));
-    let report = verify_id_blocking(&config, &args.subject, now, key.as_ref(), judge).map_err(
-        |e| match e {
-            VerifyError::Subject(e) => Failure::from(e).context("subject"),
-            VerifyError::Runtime(_) => Failure::io_msg(e.to_string()),
-            other => Failure::usage(other.to_string()),
-        },
-    )?;
-    let stdout = if json {
-        json_report(&report)
+    let config = endpoints::config(&args.endpoints, args.offline)?;
+    let chain = if args.chain.is_empty() {
+        None
     } else {
-        text_report(&report)
+        let sources = args
+            .chain
+            .iter()
+            .map(|s| chain_source(&config, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(ChainFile(sigchain::replay(&sources)?))
     };
-    let answer = if report.status == Status::Valid {
+    let judge = chain.as_ref().map(|c| c as &(dyn ChainJudge + Sync));
+    let results = verify_many_blocking(&config, &args.subjects, now, key.as_ref(), judge)
+        .map_err(|e| Failure::io_msg(e.to_string()))?;
+    let mut reports = Vec::with_capacity(results.len());
+    for (subject, result) in args.subjects.iter().zip(results) {
+        match result {
+            Ok(report) => reports.push(report),
+            Err(VerifyError::Subject(e)) => {
+                return Err(Failure::from(e).context(format!("subject {subject:?}")));
+            }
+            Err(e) => return Err(Failure::io_msg(e.to_string())),
+        }
+    }
+    let mut stdout = Vec::new();
+    for report in &reports {
+        stdout.extend(if json {
+            json_report(report)
+        } else {
+            text_report(report)
+        });
+    }
+    let answer = if reports.iter().all(|r| r.status == Status::Valid) {
         Answer::Yes
     } else {
         Answer::No
@@ -58,34 +72,19 @@ pub(super) fn id(args: &VerifyId, json: bool) -> Result<Done, Failure> {
     Ok(Done { stdout, answer })
 }
 
-/// The channel settings: flags first, then the environment, then the defaults.
-fn config(args: &VerifyId) -> Result<Config, Failure> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut config = Config::default();
-    if let Some(timeout) = args.timeout {
-        config.timeout = timeout;
+/// A sigchain source: an http(s) URL (fetched with the channels' rules, at most `MAX_BUNDLE`
+/// bytes) or a bundle file.
+fn chain_source(config: &Config, source: &str) -> Result<sigchain::Source, Failure> {
+    if source.starts_with("https://") || source.starts_with("http://") {
+        let bytes = fetch_document_blocking(config, source, MAX_BUNDLE)
+            .map_err(|e| Failure::io_msg(format!("--chain {source}: {e}")))?;
+        Ok(sigchain::Source {
+            name: source.to_owned(),
+            bytes,
+        })
+    } else {
+        sigchain::Source::read(Path::new(source))
     }
-    config.offline = args.offline;
-    if let Some(server) = args.dns_server.clone().or_else(|| env("KEZ_DNS_SERVER")) {
-        let addr: SocketAddr = server
-            .parse()
-            .map_err(|_| Failure::usage("--dns-server: expected IP:PORT"))?;
-        config.dns_server = Some(addr);
-    }
-    if let Some(api) = args.github_api.clone().or_else(|| env("KEZ_GITHUB_API")) {
-        if !(api.starts_with("https://") || api.starts_with("http://")) {
-            return Err(Failure::usage("--github-api: expected an http(s) URL"));
-        }
-        config.github_api = api;
-    }
-    config.github_token = env("GITHUB_TOKEN");
-    config.cache_dir = args
-        .cache_dir
-        .clone()
-        .or_else(|| env("KEZ_CACHE_DIR").map(PathBuf::from))
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kez")))
-        .or_else(|| env("HOME").map(|d| PathBuf::from(d).join(".cache").join("kez")));
-    Ok(config)
 }
 
 fn json_report(report: &Report) -> Vec<u8> {
