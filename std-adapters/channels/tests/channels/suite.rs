@@ -216,51 +216,51 @@ macro_rules! channel_suite {
 
             #[tokio::test]
             async fn valid() {
-                crate::suite::valid::<$harness>().await;
+                $crate::suite::valid::<$harness>().await;
             }
             #[tokio::test]
             async fn valid_among_others() {
-                crate::suite::valid_among_others::<$harness>().await;
+                $crate::suite::valid_among_others::<$harness>().await;
             }
             #[tokio::test]
             async fn not_found() {
-                crate::suite::not_found::<$harness>().await;
+                $crate::suite::not_found::<$harness>().await;
             }
             #[tokio::test]
             async fn unreachable_refused() {
-                crate::suite::unreachable_refused::<$harness>().await;
+                $crate::suite::unreachable_refused::<$harness>().await;
             }
             #[tokio::test]
             async fn unreachable_timeout() {
-                crate::suite::unreachable_timeout::<$harness>().await;
+                $crate::suite::unreachable_timeout::<$harness>().await;
             }
             #[tokio::test]
             async fn unreachable_server_error() {
-                crate::suite::unreachable_server_error::<$harness>().await;
+                $crate::suite::unreachable_server_error::<$harness>().await;
             }
             #[tokio::test]
             async fn unreachable_rate_limited() {
-                crate::suite::unreachable_rate_limited::<$harness>().await;
+                $crate::suite::unreachable_rate_limited::<$harness>().await;
             }
             #[tokio::test]
             async fn other_account() {
-                crate::suite::other_account::<$harness>().await;
+                $crate::suite::other_account::<$harness>().await;
             }
             #[tokio::test]
             async fn other_key() {
-                crate::suite::other_key::<$harness>().await;
+                $crate::suite::other_key::<$harness>().await;
             }
             #[tokio::test]
             async fn revoked() {
-                crate::suite::revoked::<$harness>().await;
+                $crate::suite::revoked::<$harness>().await;
             }
             #[tokio::test]
             async fn expired() {
-                crate::suite::expired::<$harness>().await;
+                $crate::suite::expired::<$harness>().await;
             }
             #[tokio::test]
             async fn malformed() {
-                crate::suite::malformed::<$harness>().await;
+                $crate::suite::malformed::<$harness>().await;
             }
         }
     };
