@@ -67,7 +67,13 @@ pub fn kez_stdin(args: &[&str], stdin: &[u8]) -> Run {
 
 /// Runs `kez args` in `dir` with `stdin`.
 pub fn kez_in(args: &[&str], stdin: &[u8], dir: Option<&Path>) -> Run {
+    kez_env(args, stdin, dir, &[])
+}
+
+/// Runs `kez args` in `dir` with `stdin` and the extra environment `env`.
+pub fn kez_env(args: &[&str], stdin: &[u8], dir: Option<&Path>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kez"));
+    cmd.envs(env.iter().copied());
     cmd.args(args)
         .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::piped())
