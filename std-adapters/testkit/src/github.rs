@@ -161,6 +161,45 @@ fn error(status: StatusCode, message: &str, doc: &str) -> Response {
         .into_response()
 }
 
+/// An entity tag of `body`, as the API sends (weak, quoted).
+fn etag(body: &str) -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    format!("W/\"{:016x}\"", h.finish())
+}
+
+/// A cacheable 200 answer, as the API sends for public data: `Cache-Control`, `ETag`, and 304
+/// when the client's `If-None-Match` matches.
+fn cacheable(headers: &HeaderMap, content_type: &str, max_age: u32, body: String) -> Response {
+    let tag = etag(&body);
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == tag);
+    let builder = Response::builder()
+        .header(
+            header::CACHE_CONTROL,
+            format!("public, max-age={max_age}, s-maxage={max_age}"),
+        )
+        .header(header::ETAG, &tag)
+        .header(
+            header::VARY,
+            "Accept, Accept-Encoding, Accept, X-Requested-With",
+        );
+    if matches {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap();
+    }
+    builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .unwrap()
+}
+
 fn json_response(status: StatusCode, body: &Value) -> Response {
     (
         status,
@@ -249,6 +288,7 @@ async fn create(State(state): State<Shared>, headers: HeaderMap, request: Reques
 
 async fn list(
     State(state): State<Shared>,
+    headers: HeaderMap,
     Path(login): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -289,7 +329,12 @@ async fn list(
         .take(per_page)
         .map(|g| gist_json(&s.base, g, false))
         .collect();
-    let mut response = json_response(StatusCode::OK, &Value::Array(items));
+    let mut response = cacheable(
+        &headers,
+        "application/json; charset=utf-8",
+        60,
+        Value::Array(items).to_string(),
+    );
     let last = all.len().div_ceil(per_page).max(1);
     if page < last {
         let link = format!(
@@ -304,7 +349,11 @@ async fn list(
     response
 }
 
-async fn raw(State(state): State<Shared>, Path((id, file)): Path<(String, String)>) -> Response {
+async fn raw(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
     let s = state.lock().unwrap();
     let content = s
         .gists
@@ -313,11 +362,7 @@ async fn raw(State(state): State<Shared>, Path((id, file)): Path<(String, String
         .and_then(|g| g.files.iter().find(|(n, _)| *n == file))
         .map(|(_, c)| c.clone());
     match content {
-        Some(c) => Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Body::from(c))
-            .unwrap(),
+        Some(c) => cacheable(&headers, "text/plain; charset=utf-8", 300, c),
         None => (StatusCode::NOT_FOUND, "404: Not Found").into_response(),
     }
 }
