@@ -17,8 +17,7 @@ use crate::{Channel, ChannelError, Config, Proof};
 /// What a WebFinger request accepts (RFC 7033 §10.2, and plain JSON for older servers).
 const JRD_ACCEPT: &str = "application/jrd+json, application/json";
 /// What an ActivityPub object request accepts (ActivityPub §3.2).
-const AS_ACCEPT: &str =
-    "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+const AS_ACCEPT: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 /// The two media types of a WebFinger `self` link to an actor, spaces removed, lowercase.
 const AS_TYPES: &[&str] = &[
     "application/activity+json",
@@ -598,9 +597,7 @@ fn html_to_text(html: &str) -> String {
         let Some(c) = rest.chars().next() else { break };
         if c == '<' {
             if let Some(after) = rest.strip_prefix("<!--") {
-                i = after
-                    .find("-->")
-                    .map_or(html.len(), |end| i + 4 + end + 3);
+                i = after.find("-->").map_or(html.len(), |end| i + 4 + end + 3);
                 next_gt = None;
                 continue;
             }
@@ -641,10 +638,7 @@ fn tag_name(text: &str) -> Option<&str> {
     if !body.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return None;
     }
-    let len = body
-        .bytes()
-        .take_while(u8::is_ascii_alphanumeric)
-        .count();
+    let len = body.bytes().take_while(u8::is_ascii_alphanumeric).count();
     body.get(..len)
 }
 
@@ -697,7 +691,10 @@ mod tests {
         assert_eq!(html_to_text("a < b > c <3 <!-- x --> d"), "a < b > c <3  d");
         assert_eq!(html_to_text("x <!-- never closed"), "x ");
         assert_eq!(html_to_text("<<<<"), "<<<<");
-        assert_eq!(html_to_text("&unknown; &; &#xZZ; &"), "&unknown; &; &#xZZ; &");
+        assert_eq!(
+            html_to_text("&unknown; &; &#xZZ; &"),
+            "&unknown; &; &#xZZ; &"
+        );
         assert_eq!(html_to_text("é<b>ü</b>"), "éü");
         let many = "<".repeat(100_000);
         assert_eq!(html_to_text(&format!("{many}>")), format!("{many}>"));
