@@ -191,7 +191,7 @@ impl Ap {
             404 | 410 => return Ok(None),
             401 | 403 => {
                 return Err(ChannelError::unreachable(format!(
-                    "{url}: the server refuses unsigned requests (HTTP {})",
+                    "{url}: access refused (HTTP {}; the server may require signed requests)",
                     response.status
                 )));
             }
