@@ -12,6 +12,8 @@ mod common;
 #[path = "channels/suite.rs"]
 mod suite;
 
+#[path = "channels/ap.rs"]
+mod ap;
 #[path = "channels/dns.rs"]
 mod dns;
 #[path = "channels/github.rs"]
