@@ -14,6 +14,8 @@
 
 pub mod dns;
 pub mod github;
+pub mod mastodon;
+pub mod web;
 
 use tokio::task::JoinHandle;
 
