@@ -16,3 +16,5 @@ mod suite;
 mod dns;
 #[path = "channels/github.rs"]
 mod github;
+#[path = "channels/nostr.rs"]
+mod nostr;
