@@ -510,6 +510,25 @@ mod tests {
     }
 
     #[test]
+    fn spec_example_id() {
+        // SPEC.md §15.4, the worked example
+        let id = event_id(
+            "4f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa",
+            1_764_115_200,
+            30078,
+            &[vec![
+                "d",
+                "kez-proof:nostr:npub1gekhljh9v0jukzdq6xrshdvqx3yqgctc0xs5jjw0yg597xaw8uns47vduw",
+            ]],
+            "say \"hi\"\\\n\t\u{1}é",
+        );
+        assert_eq!(
+            hex(&id),
+            "56c01dbed97c9023d4b0fb57a19d1f3f01f9729e4bfab0cd355dd742ba599049"
+        );
+    }
+
+    #[test]
     fn signed_event_checks() {
         let key = SecretKey::from_bytes(Alg::Bip340, &[0x11; 32]).unwrap();
         let (id, event) = sign_event(&key, 1_764_115_200, "kez-proof:k", "kez:z1:x").unwrap();

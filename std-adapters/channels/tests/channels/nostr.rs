@@ -508,6 +508,14 @@ async fn nostr_binary_and_bad_urls_are_unreachable() {
 }
 
 #[tokio::test]
+async fn nostr_wss_needs_tls() {
+    // a plain HTTP server behind a wss:// URL: the TLS handshake fails, nothing panics
+    let (url, _server) = http_relay(Reply::new(200, "hello")).await;
+    let report = verify(&config_with(vec![url.replace("ws://", "wss://")])).await;
+    assert_status(&report, Status::Unreachable, "corrupt message");
+}
+
+#[tokio::test]
 async fn nostr_offline_asks_nothing() {
     let (url, _relay) = local_relay(&[]).await;
     let config = Config {
