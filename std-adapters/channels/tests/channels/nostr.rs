@@ -541,7 +541,12 @@ async fn nostr_request_is_the_documented_filter() {
     let report = verify(&config_with(vec![url])).await;
     assert_eq!(report.status, Status::NotFound, "{report:#?}");
     // the CLOSE may still be on its way
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..50 {
+        if seen.lock().unwrap().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let seen = seen.lock().unwrap().clone();
     let pubkey = nostr_keys(&ACCOUNT).public_key().to_hex();
     assert_eq!(
