@@ -10,6 +10,7 @@ mod github;
 mod http;
 mod nostr;
 mod publish;
+mod relay;
 mod verify;
 
 use std::future::Future;

@@ -18,3 +18,5 @@ mod ap;
 mod dns;
 #[path = "channels/github.rs"]
 mod github;
+#[path = "channels/nostr.rs"]
+mod nostr;
