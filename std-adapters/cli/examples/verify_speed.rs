@@ -91,7 +91,7 @@ fn main() {
             .lines()
             .filter(|line| {
                 serde_json::from_str::<serde_json::Value>(line)
-                    .is_ok_and(|v| v["status"] == "valid")
+                    .is_ok_and(|v| v.get("status").is_some_and(|s| s == "valid"))
             })
             .count();
         assert_eq!(
