@@ -12,6 +12,8 @@ mod common;
 #[path = "channels/suite.rs"]
 mod suite;
 
+#[path = "channels/bluesky.rs"]
+mod bluesky;
 #[path = "channels/dns.rs"]
 mod dns;
 #[path = "channels/github.rs"]
