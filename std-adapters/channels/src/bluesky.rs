@@ -258,6 +258,9 @@ impl Bluesky {
                     proofs.push(proof);
                 }
             }
+            if proofs.len() >= self.max_proofs {
+                break;
+            }
             match page.get("cursor").and_then(Value::as_str) {
                 Some(cursor) if !cursor.is_empty() && !records.is_empty() => {
                     url = format!("{base}&cursor={}", query_escape(cursor));
@@ -320,7 +323,7 @@ impl Bluesky {
             .fetcher
             .send_json(reqwest::Method::POST, &url, JSON_HEADERS, None, Some(&body))
             .await?;
-        let session = xrpc_object(&url, &session)?;
+        let session = xrpc_object(&url, &session, "bad app password")?;
         let session_did = session.get("did").and_then(Value::as_str).unwrap_or("");
         if session_did != account.did {
             return Err(PublishError::Rejected(format!(
@@ -355,7 +358,7 @@ impl Bluesky {
                 Some(&body),
             )
             .await?;
-        let created = xrpc_object(&url, &created)?;
+        let created = xrpc_object(&url, &created, "the PDS refused the session")?;
         let Some(uri) = created.get("uri").and_then(Value::as_str) else {
             return Err(PublishError::Unreachable(format!(
                 "{url}: malformed response (no uri)"
@@ -384,7 +387,10 @@ fn post_record(proof: &ToPublish, created_at: &str) -> Value {
             "external": {
                 "uri": proof.compact,
                 "title": EMBED_TITLE,
-                "description": format!("{} is held by the key {key}", proof.subject),
+                "description": format!(
+                    "Signed KEZ claim: the holder of the key {key} controls {}.",
+                    proof.subject
+                ),
             },
         },
     })
@@ -565,9 +571,13 @@ fn json_object(url: &str, response: &Response) -> Result<Map<String, Value>, Cha
     }
 }
 
-/// A publishing answer's JSON object, or why publishing failed: 401 is a bad app password, other
-/// 4xx a refusal with the XRPC error, 429 and 5xx unreachable.
-fn xrpc_object(url: &str, response: &Response) -> Result<Map<String, Value>, PublishError> {
+/// A publishing answer's JSON object, or why publishing failed: 401 is `unauthorized` (with the
+/// XRPC error), other 4xx a refusal, 429 and 5xx unreachable.
+fn xrpc_object(
+    url: &str,
+    response: &Response,
+    unauthorized: &str,
+) -> Result<Map<String, Value>, PublishError> {
     if let Some(e) = unreachable_status(url, response) {
         return Err(PublishError::Unreachable(format!(
             "{}{}",
@@ -578,7 +588,7 @@ fn xrpc_object(url: &str, response: &Response) -> Result<Map<String, Value>, Pub
     match response.status {
         200..=299 => json_object(url, response).map_err(PublishError::from),
         401 => Err(PublishError::Rejected(format!(
-            "bad app password ({url}: HTTP 401{})",
+            "{unauthorized} ({url}: HTTP 401{})",
             service_message(&response.body)
         ))),
         status => Err(PublishError::Rejected(format!(

@@ -973,6 +973,12 @@ async fn bluesky_publish_then_verify() {
     assert_eq!(stored["embed"]["external"]["uri"], proof.compact);
     assert_eq!(stored["text"], format!("KEZ identity proof for {SUBJECT}"));
     assert_eq!(stored["embed"]["external"]["title"], "KEZ identity proof");
+    let description = stored["embed"]["external"]["description"].as_str().unwrap();
+    assert!(
+        description.contains(&key(1).public().to_string()),
+        "{description}"
+    );
+    assert!(stored["createdAt"].as_str().unwrap().ends_with('Z'));
 
     // the password went to createSession only, the token to createRecord only, both on the PDS
     for seen in pds.state.log.lock().unwrap().iter() {
@@ -1083,4 +1089,61 @@ async fn bluesky_publish_never_sends_the_password_in_clear() {
 fn bluesky_credentials_are_redacted() {
     let debug = format!("{:?}", with_password(APP_PASSWORD));
     assert!(!debug.contains(APP_PASSWORD), "{debug}");
+}
+
+#[tokio::test]
+async fn bluesky_handle_as_record_authority_is_not_the_account() {
+    // a listing naming the repository by the handle instead of the DID is not the account's
+    let w = world(Identity::agreeing(PDS)).await;
+    let proof = claim(&key(1), SUBJECT, None);
+    let mut entry = record(DID, 0, post_value("kez", Some(&proof)));
+    entry["uri"] = json!(format!("at://{HANDLE}/app.bsky.feed.post/{}", rkey(0)));
+    serve_posts(&w.server, DID, vec![entry]);
+    assert_status(
+        &verify(&w.config).await,
+        Status::Invalid,
+        "published by another account (at://alice.example/",
+    );
+}
+
+#[tokio::test]
+async fn bluesky_proof_cap() {
+    let w = world(Identity::agreeing(PDS)).await;
+    let records = (0..3)
+        .map(|i| {
+            let proof = claim(&key(1), SUBJECT, Some(NOW + 1 + i as u64));
+            record(DID, i, post_value("kez", Some(&proof)))
+        })
+        .collect();
+    serve_posts(&w.server, DID, records);
+    let capped = Config {
+        max_proofs: 2,
+        ..w.config.clone()
+    };
+    let report = verify(&capped).await;
+    assert_status(&report, Status::Valid, "2 of 2 proofs valid");
+    // the cap was reached on the first page: the next one is not asked for
+    assert_eq!(
+        w.server
+            .seen()
+            .iter()
+            .filter(|(p, _)| p.contains("cursor="))
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn bluesky_listing_without_records_is_malformed() {
+    let w = world(Identity::agreeing(PDS)).await;
+    w.server.route_host(
+        "pds.test",
+        &list_path(DID, None),
+        Reply::json(&json!({ "cursor": "3lbqzkxq2c222" })),
+    );
+    assert_status(
+        &verify(&w.config).await,
+        Status::Unreachable,
+        "no records array",
+    );
 }
