@@ -115,7 +115,8 @@ impl Bluesky {
     async fn resolve_handle(&self, handle: &str) -> Result<String, ChannelError> {
         let (dns, https) = tokio::join!(self.lookup_dns(handle), self.lookup_https(handle));
         let describe = |how: &str, l: &Lookup| match l {
-            Lookup::Did(d) => format!("{how}: {d}"),
+            // DIDs from the network are not checked yet: escaped, so a reason stays one line
+            Lookup::Did(d) => format!("{how}: {}", d.escape_debug()),
             Lookup::Nothing(r) | Lookup::Several(r) | Lookup::Failed(r) => format!("{how}: {r}"),
         };
         let both = format!("{}; {}", describe("DNS", &dns), describe("HTTPS", &https));
@@ -156,7 +157,7 @@ impl Bluesky {
         match dids.as_slice() {
             [] => Lookup::Nothing(format!("no did= TXT record at {name}")),
             [one] => Lookup::Did(one.clone()),
-            _ => Lookup::Several(format!("{name} holds {}", dids.join(", "))),
+            _ => Lookup::Several(format!("{name} holds {}", dids.join(", ").escape_debug())),
         }
     }
 
