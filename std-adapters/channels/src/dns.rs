@@ -81,6 +81,32 @@ impl Channel for Dns {
 
     async fn fetch(&self, handle: &str) -> Result<Vec<Proof>, ChannelError> {
         let name = format!("_kez.{handle}.");
+        let records = self.txt(&name).await?;
+        if records.is_empty() {
+            return Err(ChannelError::not_found(format!("no TXT record at {name}")));
+        }
+        Ok(records
+            .into_iter()
+            .map(|text| Proof {
+                publisher: handle.to_owned(),
+                location: format!("{name} TXT"),
+                // a record that is not text cannot be a claim; the decoder reports it as such
+                text: String::from_utf8_lossy(&text).into_owned(),
+            })
+            .collect())
+    }
+}
+
+impl Dns {
+    /// The TXT records at `name` (fully qualified, ending in `.`), each record's strings joined
+    /// in order: at most `max_proofs` records and `max_body` bytes in all. Also used by the
+    /// `bluesky` channel for `_atproto.<handle>` (SPEC.md §15.5).
+    ///
+    /// # Errors
+    ///
+    /// NXDOMAIN or NOERROR without TXT is `NotFound`; offline, a missing resolver, a timeout,
+    /// any other RCODE or an oversized answer is `Unreachable`.
+    pub(crate) async fn txt(&self, name: &str) -> Result<Vec<Vec<u8>>, ChannelError> {
         if self.offline {
             return Err(ChannelError::unreachable(format!(
                 "offline, not cached: {name} TXT"
@@ -92,10 +118,10 @@ impl Channel for Dns {
             ));
         };
         let lookup = resolver
-            .txt_lookup(name.as_str())
+            .txt_lookup(name)
             .await
-            .map_err(|e| classify(&name, &e))?;
-        let mut proofs = Vec::new();
+            .map_err(|e| classify(name, &e))?;
+        let mut records = Vec::new();
         let mut total = 0usize;
         for txt in lookup.iter().take(self.max_proofs) {
             let mut text = Vec::new();
@@ -109,18 +135,9 @@ impl Channel for Dns {
                     self.max_body
                 )));
             }
-            // a record that is not text cannot be a claim; it is reported as such by the decoder
-            let text = String::from_utf8_lossy(&text).into_owned();
-            proofs.push(Proof {
-                publisher: handle.to_owned(),
-                location: format!("{name} TXT"),
-                text,
-            });
+            records.push(text);
         }
-        if proofs.is_empty() {
-            return Err(ChannelError::not_found(format!("no TXT record at {name}")));
-        }
-        Ok(proofs)
+        Ok(records)
     }
 }
 

@@ -14,6 +14,8 @@ mod suite;
 
 #[path = "channels/ap.rs"]
 mod ap;
+#[path = "channels/bluesky.rs"]
+mod bluesky;
 #[path = "channels/dns.rs"]
 mod dns;
 #[path = "channels/github.rs"]
