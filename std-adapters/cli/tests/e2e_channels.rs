@@ -10,15 +10,27 @@ mod common;
 use std::path::Path;
 
 use common::{Run, kez_env, scratch};
+use std::sync::Arc;
+
+use kez_testkit::atproto::{Atproto, PLC_HOST};
 use kez_testkit::dns::LocalDns;
 use kez_testkit::github::LocalGithub;
+use kez_testkit::mastodon::Mastodon;
+use kez_testkit::nostr::LocalRelays;
+use kez_testkit::web::{LocalWeb, Site};
 
 const GITHUB_TOKEN: &str = "ghp_e2e_token_never_printed_0123456789";
+const BLUESKY_PASSWORD: &str = "abcd-efgh-ijkl-mnop";
+const AP_TOKEN: &str = "mastodon-e2e-token-never-printed";
 
 /// The services, and the flags and environment that point `kez` at them.
 struct Services {
     dns: LocalDns,
     github: LocalGithub,
+    atproto: Arc<Atproto>,
+    mastodon: Arc<Mastodon>,
+    _web: LocalWeb,
+    _relays: LocalRelays,
     flags: Vec<String>,
     env: Vec<(&'static str, String)>,
 }
@@ -28,7 +40,14 @@ impl Services {
         let dns = LocalDns::start("example.").await;
         let github = LocalGithub::start().await;
         github.add_user("alice", Some(GITHUB_TOKEN));
-        let flags = vec![
+        let atproto = Atproto::new();
+        atproto.add_account("alice.bsky.example", Some(BLUESKY_PASSWORD));
+        let mastodon = Mastodon::new("social.example");
+        mastodon.add_user("alice", Some(AP_TOKEN));
+        let sites: Vec<Arc<dyn Site>> = vec![atproto.clone(), mastodon.clone()];
+        let web = LocalWeb::start(sites).await;
+        let relays = LocalRelays::start(2, &[]).await;
+        let mut flags = vec![
             "--timeout".to_owned(),
             "2".to_owned(),
             "--dns-server".to_owned(),
@@ -37,11 +56,26 @@ impl Services {
             github.base.clone(),
             "--cache-dir".to_owned(),
             path(cache).to_owned(),
+            "--web-origin".to_owned(),
+            web.origin.clone(),
+            "--plc-directory".to_owned(),
+            format!("https://{PLC_HOST}"),
         ];
-        let env = vec![("GITHUB_TOKEN", GITHUB_TOKEN.to_owned())];
+        for url in &relays.urls {
+            flags.extend(["--relay".to_owned(), url.clone()]);
+        }
+        let env = vec![
+            ("GITHUB_TOKEN", GITHUB_TOKEN.to_owned()),
+            ("KEZ_BLUESKY_APP_PASSWORD", BLUESKY_PASSWORD.to_owned()),
+            ("KEZ_AP_ACCESS_TOKEN", AP_TOKEN.to_owned()),
+        ];
         Self {
             dns,
             github,
+            atproto,
+            mastodon,
+            _web: web,
+            _relays: relays,
             flags,
             env,
         }
@@ -92,12 +126,16 @@ fn publish_verify_revoke_and_lose_dns() {
     let services = runtime.block_on(Services::start(&dir.join("cache")));
     let key = dir.join("alice.key");
     let chain = dir.join("alice.chain");
-    run_ok(kez_env(
+    let npub = run_ok(kez_env(
         &["identity", "new", "--alg", "nostr", "--out", path(&key)],
         b"",
         None,
         &[],
-    ));
+    ))
+    .stdout
+    .trim()
+    .to_owned();
+    assert!(npub.starts_with("nostr:npub1"), "{npub}");
     run_ok(kez_env(
         &[
             "sigchain",
@@ -111,7 +149,13 @@ fn publish_verify_revoke_and_lose_dns() {
         None,
         &[],
     ));
-    let subjects = ["dns:alice.example", "github:alice"];
+    let subjects = [
+        "dns:alice.example",
+        "github:alice",
+        npub.as_str(),
+        "bluesky:alice.bsky.example",
+        "ap:@alice@social.example",
+    ];
     for subject in subjects {
         let claim = run_ok(kez_env(
             &[
@@ -130,7 +174,15 @@ fn publish_verify_revoke_and_lose_dns() {
         ));
         let file = dir.join(format!("{}.json", subject.replace(':', "_")));
         std::fs::write(&file, &claim.stdout).unwrap();
-        let published = run_ok(services.kez(&["claim", "publish", subject, path(&file), "--json"]));
+        let published = run_ok(services.kez(&[
+            "claim",
+            "publish",
+            subject,
+            path(&file),
+            "--nostr-key",
+            path(&key),
+            "--json",
+        ]));
         let out: serde_json::Value = serde_json::from_str(published.stdout.trim()).unwrap();
         if subject.starts_with("dns:") {
             // DNS has no publishing API: the zone line goes into the zone by hand
@@ -146,10 +198,12 @@ fn publish_verify_revoke_and_lose_dns() {
         }
     }
     assert_eq!(services.github.gist_count(), 1);
+    assert_eq!(services.atproto.post_count(), 1);
+    assert_eq!(services.mastodon.status_count(), 1);
 
     // every proof verifies
     let mut verify = vec!["verify", "id", "--json"];
-    verify.extend(subjects);
+    verify.extend(subjects.iter().copied());
     let run = run_ok(services.kez(&verify));
     let all: Vec<(String, String)> = statuses(&run);
     assert_eq!(all.len(), subjects.len(), "{run:?}");

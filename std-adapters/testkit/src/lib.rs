@@ -12,9 +12,11 @@
     clippy::indexing_slicing
 )]
 
+pub mod atproto;
 pub mod dns;
 pub mod github;
 pub mod mastodon;
+pub mod nostr;
 pub mod web;
 
 use tokio::task::JoinHandle;
