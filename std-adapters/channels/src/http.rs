@@ -330,6 +330,9 @@ fn read_entry(path: &Path, max_body: usize) -> Option<Entry> {
     })
 }
 
+/// Written to a temporary file and renamed into place, so a reader never sees half an entry;
+/// not synced: a cache entry lost in a crash only costs a refetch (a torn one fails to parse and
+/// is a miss).
 fn write_entry(path: &Path, url: &str, entry: &Entry) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     fs::create_dir_all(dir)?;
@@ -348,7 +351,6 @@ fn write_entry(path: &Path, url: &str, entry: &Entry) -> std::io::Result<()> {
         file.write_all(meta.to_string().as_bytes())?;
         file.write_all(b"\n")?;
         file.write_all(&entry.response.body)?;
-        file.sync_all()?;
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
