@@ -2,7 +2,12 @@
 //! missing credentials, a claim for another subject. Publishing to every channel end to end is
 //! in e2e_channels.rs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
