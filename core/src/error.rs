@@ -109,6 +109,63 @@ pub enum Error {
         /// The link's seq.
         seq: u64,
     },
+    /// A NIP-44 envelope is malformed: unknown version, bad base64, a payload too short, a bad
+    /// length prefix or padding, or a plaintext of length zero (SPEC.md §16.2).
+    BadEnvelope,
+    /// A NIP-44 envelope's MAC does not verify: wrong conversation key or altered payload.
+    BadMac,
+    /// A body that claims a KEZ file type has a missing, unknown or ill-typed member or breaks
+    /// one of its limits (SPEC.md §16.3).
+    BadBody,
+    /// A chunk does not fit the transfer being assembled (SPEC.md §16.4).
+    BadChunk {
+        /// The chunk's index (for a pointer that contradicts the chunks: the first chunk it
+        /// contradicts, or 0).
+        index: u32,
+        /// What is wrong with it.
+        fault: ChunkFault,
+    },
+    /// The assembled file is not the file the pointer describes: its SHA-256 differs.
+    HashMismatch,
+    /// The transfer cannot be finalized yet: chunks or the pointer are missing.
+    Incomplete,
+}
+
+/// Why a chunk (or a pointer) was refused by the assembler (SPEC.md §16.4).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChunkFault {
+    /// The body's `file_id` is not the transfer's.
+    WrongFile,
+    /// The body's `n` differs from the transfer's chunk count.
+    WrongCount,
+    /// The index is not below `n`.
+    OutOfRange,
+    /// The chunk's length is not the one the transfer requires (every chunk but the last has
+    /// the chunk size; the last has the rest of the file).
+    WrongLength,
+    /// The chunk does not fit the caller's buffer.
+    NoRoom,
+    /// A second chunk with the same index and different bytes.
+    Conflict,
+    /// The pointer contradicts what the chunks already showed (count, chunk size, size).
+    PointerMismatch,
+}
+
+impl ChunkFault {
+    /// A short stable reason, e.g. for a failed transfer's state.
+    #[must_use]
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::WrongFile => "chunk of another file",
+            Self::WrongCount => "chunk count differs",
+            Self::OutOfRange => "chunk index out of range",
+            Self::WrongLength => "chunk length differs from the chunk size",
+            Self::NoRoom => "chunk does not fit the buffer",
+            Self::Conflict => "conflicting duplicate chunk",
+            Self::PointerMismatch => "pointer contradicts the chunks",
+        }
+    }
 }
 
 impl Error {
@@ -141,6 +198,12 @@ impl Error {
             Self::OldKey { .. } => "old_key",
             Self::BadSignature { .. } => "bad_signature",
             Self::BadTarget { .. } => "bad_target",
+            Self::BadEnvelope => "bad_envelope",
+            Self::BadMac => "bad_mac",
+            Self::BadBody => "bad_body",
+            Self::BadChunk { .. } => "bad_chunk",
+            Self::HashMismatch => "hash_mismatch",
+            Self::Incomplete => "incomplete",
         }
     }
 }
@@ -197,6 +260,12 @@ impl fmt::Display for Error {
                 f,
                 "link {seq}: the op's target is unknown, revoked or already present"
             ),
+            Self::BadEnvelope => f.write_str("malformed NIP-44 envelope"),
+            Self::BadMac => f.write_str("NIP-44 envelope MAC does not verify"),
+            Self::BadBody => f.write_str("malformed KEZ file body"),
+            Self::BadChunk { index, fault } => write!(f, "chunk {index}: {}", fault.reason()),
+            Self::HashMismatch => f.write_str("assembled file does not match its SHA-256"),
+            Self::Incomplete => f.write_str("transfer incomplete: chunks or pointer missing"),
         }
     }
 }

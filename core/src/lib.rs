@@ -15,6 +15,8 @@ mod error;
 pub mod jcs;
 mod keyfile;
 mod keys;
+#[cfg(feature = "nip44")]
+pub mod nip44;
 mod status;
 mod subject;
 
@@ -27,7 +29,7 @@ pub use encoding::{
 };
 #[cfg(feature = "alloc")]
 pub use encoding::{decode_any, decode_compact, encode_compact, zstd_decode_bounded};
-pub use error::Error;
+pub use error::{ChunkFault, Error};
 pub use keyfile::{KEYFILE_TYPE, MAX_KEYFILE, parse_keyfile, write_keyfile};
 pub use keys::{Alg, KeyRef, SecretKey, decode_npub, verify_raw};
 pub use status::Status;
