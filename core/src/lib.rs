@@ -8,10 +8,12 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod assembler;
 pub mod chain;
 mod claim;
 mod encoding;
 mod error;
+mod file_body;
 pub mod jcs;
 mod keyfile;
 mod keys;
@@ -20,6 +22,7 @@ pub mod nip44;
 mod status;
 mod subject;
 
+pub use assembler::{Added, Assembler};
 pub use claim::{
     CLAIM_TAG, CLAIM_TYPE, Claim, ClaimDraft, MAX_CLAIM_JSON, MAX_INT, signing_digest, verify_json,
 };
@@ -30,6 +33,11 @@ pub use encoding::{
 #[cfg(feature = "alloc")]
 pub use encoding::{decode_any, decode_compact, encode_compact, zstd_decode_bounded};
 pub use error::{ChunkFault, Error};
+pub use file_body::{
+    Body, CHUNK_TYPE, Chunk, Data, FILE_TYPE, FileId, Indices, InlineFile, MAX_BODY,
+    MAX_CHUNK_SIZE, MAX_CHUNKS, MAX_FILE_SIZE, MAX_FILENAME, MAX_INLINE_SIZE, MAX_MIME,
+    MIN_CHUNK_SIZE, Pointer, RESEND_TYPE, Resend, parse_body,
+};
 pub use keyfile::{KEYFILE_TYPE, MAX_KEYFILE, parse_keyfile, write_keyfile};
 pub use keys::{Alg, KeyRef, SecretKey, decode_npub, verify_raw};
 pub use status::Status;
