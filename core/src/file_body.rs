@@ -227,7 +227,7 @@ pub struct Resend<'a> {
 }
 
 impl<'a> Resend<'a> {
-    /// The missing indices, strictly increasing.
+    /// The missing indices, strictly increasing (none: only the pointer is missing).
     #[must_use]
     pub fn missing(&self) -> Indices<'a> {
         Indices {
@@ -241,7 +241,7 @@ impl<'a> Resend<'a> {
         self.count
     }
 
-    /// Always false: a request lists at least one index.
+    /// True for `[]`: the receiver has every chunk and misses only the pointer.
     #[must_use]
     pub const fn is_empty(&self) -> bool {
         self.count == 0
@@ -502,7 +502,10 @@ fn resend<'a>(f: &Fields<'a>) -> Result<Resend<'a>, Error> {
     let inner = core::str::from_utf8(inner).map_err(|_| Error::BadBody)?;
     let mut count = 0u32;
     let mut prev: Option<u64> = None;
-    for item in inner.split(',') {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    // `[]`: every chunk is in, only the pointer is missing
+    let items = (!inner.trim_matches(blank).is_empty()).then(|| inner.split(','));
+    for item in items.into_iter().flatten() {
         let n = integer(item.trim_matches([' ', '\t', '\n', '\r']).as_bytes())?;
         if n >= u64::from(MAX_CHUNKS) || prev.is_some_and(|p| n <= p) {
             return Err(Error::BadBody);

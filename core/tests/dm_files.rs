@@ -120,6 +120,12 @@ fn chunk_pointer_resend() {
     };
     assert_eq!(r.missing().collect::<Vec<_>>(), [0, 3, 7, 10_239]);
     assert_eq!(r.len(), 4);
+    let text = format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":[ ]}}"#);
+    let Body::Resend(r) = parse_body(&text).unwrap() else {
+        panic!()
+    };
+    assert!(r.is_empty());
+    assert_eq!(r.missing().count(), 0);
 }
 
 #[test]
@@ -176,8 +182,8 @@ fn malformed_file_bodies() {
         format!(
             r#"{{"type":"kez-file-v1","filename":"a","mime":"b","size":2,"sha256":"{sha}","data":"QQ=="}}"#
         ),
-        // resend: empty, not increasing, out of range, not an array
-        format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":[]}}"#),
+        // resend: not increasing, out of range, not an array
+        format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":[1.5]}}"#),
         format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":[3,3]}}"#),
         format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":[{MAX_CHUNKS}]}}"#),
         format!(r#"{{"type":"kez-file-resend-v1","file_id":"{ID}","missing":"1"}}"#),
