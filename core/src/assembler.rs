@@ -38,6 +38,7 @@ pub struct Assembler<'b> {
     received_count: u32,
     hashed: u32,
     hasher: Sha256,
+    failed: Option<Error>,
 }
 
 impl core::fmt::Debug for Assembler<'_> {
@@ -48,6 +49,7 @@ impl core::fmt::Debug for Assembler<'_> {
             .field("count", &self.count)
             .field("chunk_size", &self.chunk_size)
             .field("pointer", &self.sha256.is_some())
+            .field("failed", &self.failed)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +68,7 @@ impl<'b> Assembler<'b> {
             received_count: 0,
             hashed: 0,
             hasher: Sha256::new(),
+            failed: None,
         }
     }
 
@@ -194,7 +197,39 @@ impl<'b> Assembler<'b> {
     /// that is not the last, or than the rest of the file for the last
     /// ([`ChunkFault::WrongLength`]), no room in the buffer ([`ChunkFault::NoRoom`]), or
     /// different bytes under an index already received ([`ChunkFault::Conflict`]).
+    ///
+    /// Every error but [`ChunkFault::WrongFile`] fails the transfer: from then on every call
+    /// returns the same error.
     pub fn add_chunk(&mut self, chunk: &Chunk<'_>) -> Result<Added, Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let r = self.add_chunk_inner(chunk);
+        self.latch(r)
+    }
+
+    fn latch<T>(&mut self, r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = r {
+            if !matches!(
+                e,
+                Error::BadChunk {
+                    fault: ChunkFault::WrongFile,
+                    ..
+                }
+            ) {
+                self.failed = Some(e);
+            }
+        }
+        r
+    }
+
+    /// Why the transfer failed, if it did.
+    #[must_use]
+    pub const fn failure(&self) -> Option<Error> {
+        self.failed
+    }
+
+    fn add_chunk_inner(&mut self, chunk: &Chunk<'_>) -> Result<Added, Error> {
         let index = chunk.index;
         let bad = |fault| Error::BadChunk { index, fault };
         if chunk.file_id != self.file_id {
@@ -212,7 +247,12 @@ impl<'b> Assembler<'b> {
                 .span(index, len)
                 .and_then(|r| self.buf.get(r))
                 .is_some_and(|held| chunk.data.eq_bytes(held))
-                && (!self.is_last(index) || self.last_len == Some(len));
+                && Some(len)
+                    == if self.is_last(index) {
+                        self.last_len
+                    } else {
+                        self.chunk_size
+                    };
             return if same {
                 Ok(Added::Duplicate)
             } else {
@@ -254,7 +294,17 @@ impl<'b> Assembler<'b> {
     /// [`ChunkFault::WrongCount`] for another `n`, [`ChunkFault::PointerMismatch`] when its
     /// chunk size or size contradicts chunks already received or a pointer already given;
     /// [`Error::TooLarge`] when the buffer is shorter than the file.
+    ///
+    /// Errors fail the transfer as in [`Assembler::add_chunk`].
     pub fn add_pointer(&mut self, pointer: &Pointer) -> Result<(), Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let r = self.add_pointer_inner(pointer);
+        self.latch(r)
+    }
+
+    fn add_pointer_inner(&mut self, pointer: &Pointer) -> Result<(), Error> {
         let bad = |fault| Error::BadChunk { index: 0, fault };
         if pointer.file_id != self.file_id {
             return Err(bad(ChunkFault::WrongFile));
@@ -324,8 +374,12 @@ impl<'b> Assembler<'b> {
     ///
     /// # Errors
     /// [`Error::Incomplete`] while the pointer or a chunk is missing; [`Error::HashMismatch`]
-    /// when the bytes do not hash to the pointer's `sha256` (the transfer has then failed).
+    /// when the bytes do not hash to the pointer's `sha256` (the transfer has then failed); the
+    /// error that failed the transfer before.
     pub fn finalize(&mut self) -> Result<&[u8], Error> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         let (Some(size), Some(sha)) = (self.size, self.sha256) else {
             return Err(Error::Incomplete);
         };
@@ -333,11 +387,9 @@ impl<'b> Assembler<'b> {
             return Err(Error::Incomplete);
         }
         self.advance_hash();
-        if self.hashed != self.count {
-            return Err(Error::HashMismatch);
-        }
         let digest: [u8; 32] = self.hasher.clone().finalize().into();
-        if digest != sha {
+        if self.hashed != self.count || digest != sha {
+            self.failed = Some(Error::HashMismatch);
             return Err(Error::HashMismatch);
         }
         self.buf.get(..size as usize).ok_or(Error::HashMismatch)

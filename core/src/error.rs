@@ -153,6 +153,20 @@ pub enum ChunkFault {
 }
 
 impl ChunkFault {
+    /// The fault's stable name (SPEC.md §16.4), e.g. `conflict`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::WrongFile => "wrong_file",
+            Self::WrongCount => "wrong_count",
+            Self::OutOfRange => "out_of_range",
+            Self::WrongLength => "wrong_length",
+            Self::NoRoom => "no_room",
+            Self::Conflict => "conflict",
+            Self::PointerMismatch => "pointer_mismatch",
+        }
+    }
+
     /// A short stable reason, e.g. for a failed transfer's state.
     #[must_use]
     pub const fn reason(self) -> &'static str {

@@ -284,47 +284,63 @@ fn faults() {
     let f = file(5_000, 7);
     let chunks = split(&f, 2048);
     let p = pointer(&pointer_json(ID, &f, 2048));
-    let mut buf = vec![0u8; 5_000];
-    let mut a = Assembler::from_pointer(&p, &mut buf).unwrap();
     let fault = |r: Result<Added, Error>| match r {
         Err(Error::BadChunk { fault, .. }) => fault,
         other => panic!("{other:?}"),
     };
+    let mut conflicting = f[..2048].to_vec();
+    conflicting[100] ^= 1;
+    let cases = [
+        (chunk_json(ID, 0, 3, &conflicting), ChunkFault::Conflict),
+        (chunk_json(ID, 0, 3, &f[..2047]), ChunkFault::Conflict),
+        (
+            chunk_json(OTHER_ID, 1, 3, &f[2048..4096]),
+            ChunkFault::WrongFile,
+        ),
+        (chunk_json(ID, 1, 4, &f[2048..4096]), ChunkFault::WrongCount),
+        // a short middle chunk, an oversize middle chunk, a short last chunk
+        (
+            chunk_json(ID, 1, 3, &f[2048..4000]),
+            ChunkFault::WrongLength,
+        ),
+        (
+            chunk_json(ID, 1, 3, &file(2049, 0)),
+            ChunkFault::WrongLength,
+        ),
+        (
+            chunk_json(ID, 2, 3, &f[4096..4999]),
+            ChunkFault::WrongLength,
+        ),
+    ];
+    for (json, want) in cases {
+        let mut buf = vec![0u8; 5_000];
+        let mut a = Assembler::from_pointer(&p, &mut buf).unwrap();
+        add(&mut a, &chunks[0]).unwrap();
+        assert_eq!(fault(add(&mut a, &json)), want, "{json}");
+        if want == ChunkFault::WrongFile {
+            // not this transfer's chunk: the transfer goes on
+            assert_eq!(a.failure(), None);
+            add(&mut a, &chunks[1]).unwrap();
+            add(&mut a, &chunks[2]).unwrap();
+            assert_eq!(a.finalize().unwrap(), &f[..]);
+        } else {
+            // the transfer has failed for good, with its reason
+            let failure = a.failure().unwrap();
+            assert_eq!(add(&mut a, &chunks[1]), Err(failure));
+            assert_eq!(a.finalize(), Err(failure));
+            assert_eq!(failure.kind(), "bad_chunk");
+        }
+    }
+    // tampered bytes: complete, but the hash fails, for good
+    let mut buf = vec![0u8; 5_000];
+    let mut a = Assembler::from_pointer(&p, &mut buf).unwrap();
     add(&mut a, &chunks[0]).unwrap();
-    // conflicting duplicate
-    let mut other = f[..2048].to_vec();
-    other[100] ^= 1;
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(ID, 0, 3, &other))),
-        ChunkFault::Conflict
-    );
-    // another file, another n
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(OTHER_ID, 1, 3, &f[2048..4096]))),
-        ChunkFault::WrongFile
-    );
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(ID, 1, 4, &f[2048..4096]))),
-        ChunkFault::WrongCount
-    );
-    // wrong lengths: a short middle chunk, an oversize middle chunk, a short last chunk
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(ID, 1, 3, &f[2048..4000]))),
-        ChunkFault::WrongLength
-    );
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(ID, 1, 3, &file(2049, 0)))),
-        ChunkFault::WrongLength
-    );
-    assert_eq!(
-        fault(add(&mut a, &chunk_json(ID, 2, 3, &f[4096..4999]))),
-        ChunkFault::WrongLength
-    );
-    // tampered bytes: complete, but the hash fails
     add(&mut a, &chunk_json(ID, 1, 3, &file(2048, 99))).unwrap();
     add(&mut a, &chunks[2]).unwrap();
     assert!(a.is_complete());
     assert_eq!(a.finalize(), Err(Error::HashMismatch));
+    assert_eq!(a.finalize(), Err(Error::HashMismatch));
+    assert_eq!(ChunkFault::Conflict.name(), "conflict");
 }
 
 #[test]
@@ -387,7 +403,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     /// Any arrival order, with duplicates and the pointer anywhere, finalizes to the file;
-    /// a conflicting duplicate anywhere is refused and leaves the transfer able to finish.
+    /// a conflicting duplicate is refused and fails the transfer.
     #[test]
     fn permutations(
         len in 1usize..12_000,
@@ -435,6 +451,8 @@ proptest! {
                         let r = add(a, &chunk_json(ID, i, n, &bytes));
                         let is_conflict = matches!(r, Err(Error::BadChunk { fault: ChunkFault::Conflict, .. }));
                         prop_assert!(is_conflict);
+                        prop_assert_eq!(a.finalize().map(<[u8]>::to_vec), r.map(|_| Vec::new()));
+                        return Ok(());
                     }
                 }
                 None => {
