@@ -5,7 +5,7 @@
 //! check its fuzz target runs: `fuzz/src/lib.rs`, included below. A check fails by panicking:
 //! on a panic in kez-core, or when an accepted input breaks the target's property (JCS
 //! idempotence, subject normalization idempotence, key reference round trip, ...).
-#![cfg(feature = "alloc")]
+#![cfg(all(feature = "alloc", feature = "nip44"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

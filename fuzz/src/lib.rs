@@ -32,6 +32,9 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("subject", subject),
     ("keyref", keyref),
     ("keyfile", keyfile),
+    ("body", body),
+    ("envelope", envelope),
+    ("assembler", assembler),
 ];
 
 /// JCS: canonical output is accepted again and is a fixed point; the fixed-buffer sink agrees
@@ -258,5 +261,191 @@ pub fn keyfile(data: &[u8]) -> bool {
     let again = parse_keyfile(&written);
     assert_eq!(again.as_ref().map(|k| *k.public()), Ok(*key.public()));
     assert_eq!(again.map(|k| k.secret_bytes()), Ok(key.secret_bytes()));
+    true
+}
+
+/// Message bodies: a file body written back as JSON (canonical member order, names escaped)
+/// parses to the same body; an inline file decodes to its declared size.
+pub fn body(data: &[u8]) -> bool {
+    use kez_core::{Body, parse_body};
+    let Ok(text) = core::str::from_utf8(data) else {
+        return false;
+    };
+    let Ok(parsed) = parse_body(text) else {
+        return false;
+    };
+    let again = match &parsed {
+        Body::Text(t) => {
+            assert_eq!(*t, text, "text body is not the input");
+            return false;
+        }
+        Body::Inline(f) => {
+            let mut out = vec![0u8; f.data.len()];
+            let decoded = f.data.decode_into(&mut out).map(<[u8]>::len);
+            assert_eq!(decoded, Ok(f.data.len()), "inline data does not decode");
+            format!(
+                r#"{{"data":"{}","filename":{},"mime":{},"sha256":"{}","size":{},"type":"kez-file-v1"}}"#,
+                f.data.text(),
+                json_string(&f.filename),
+                json_string(&f.mime),
+                hex(&f.sha256),
+                f.data.len()
+            )
+        }
+        Body::Chunk(c) => format!(
+            r#"{{"data":"{}","file_id":"{}","i":{},"n":{},"type":"kez-file-chunk-v1"}}"#,
+            c.data.text(),
+            c.file_id,
+            c.index,
+            c.count
+        ),
+        Body::Pointer(p) => format!(
+            r#"{{"chunk_size":{},"file_id":"{}","filename":{},"mime":{},"n":{},"sha256":"{}","size":{},"type":"kez-file-v1"}}"#,
+            p.chunk_size,
+            p.file_id,
+            json_string(&p.filename),
+            json_string(&p.mime),
+            p.count,
+            hex(&p.sha256),
+            p.size
+        ),
+        Body::Resend(r) => format!(
+            r#"{{"file_id":"{}","missing":[{}],"type":"kez-file-resend-v1"}}"#,
+            r.file_id,
+            r.missing()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    };
+    assert_eq!(
+        parse_body(&again).as_ref(),
+        Ok(&parsed),
+        "file body written back parses differently: {again}"
+    );
+    true
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// NIP-44 envelope. Input starting with `pt:`: the rest is a plaintext that must encrypt,
+/// decrypt to itself, and fail (cleanly) with any one byte of the payload text changed.
+/// Otherwise the input is an envelope text opened with a fixed key; accepted when it opens,
+/// and then it must open to the same plaintext again after re-encryption.
+pub fn envelope(data: &[u8]) -> bool {
+    use kez_core::nip44::{
+        ConversationKey, MAX_ENVELOPE_PLAINTEXT, decrypt_in_place, encrypt_base64, payload_b64_len,
+    };
+    let key = ConversationKey::from_bytes([0x42; 32]);
+    let nonce = [0x24; 32];
+    if let Some(pt) = data.strip_prefix(b"pt:") {
+        let mut out = vec![0u8; payload_b64_len(pt.len())];
+        let Ok(text) = encrypt_base64(&key, &nonce, pt, &mut out) else {
+            assert!(pt.is_empty() || pt.len() > MAX_ENVELOPE_PLAINTEXT);
+            return false;
+        };
+        let text = text.as_bytes().to_vec();
+        let mut buf = text.clone();
+        assert_eq!(decrypt_in_place(&key, &mut buf), Ok(pt), "round trip");
+        let at = pt.first().map_or(0, |b| usize::from(*b)) % text.len();
+        let mut bad = text;
+        if let Some(b) = bad.get_mut(at) {
+            *b = if *b == b'A' { b'B' } else { b'A' };
+        }
+        assert!(
+            decrypt_in_place(&key, &mut bad).is_err(),
+            "a changed payload opened"
+        );
+        return true;
+    }
+    let mut buf = data.to_vec();
+    let Ok(pt) = decrypt_in_place(&key, &mut buf) else {
+        return false;
+    };
+    let pt = pt.to_vec();
+    let mut out = vec![0u8; payload_b64_len(pt.len())];
+    let mut again = match encrypt_base64(&key, &nonce, &pt, &mut out) {
+        Ok(text) => text.as_bytes().to_vec(),
+        Err(e) => panic!("an opened plaintext does not encrypt: {e}"),
+    };
+    assert_eq!(decrypt_in_place(&key, &mut again), Ok(&pt[..]));
+    true
+}
+
+/// The assembler fed a sequence of bodies, one per line: chunks and pointers go to one
+/// transfer (64 KiB buffer). Accepted when the transfer finalizes; the file then has the
+/// pointer's size and hash.
+pub fn assembler(data: &[u8]) -> bool {
+    use kez_core::{Assembler, Body, parse_body};
+    use sha2::{Digest, Sha256};
+    let Ok(text) = core::str::from_utf8(data) else {
+        return false;
+    };
+    let mut buf = vec![0u8; 65_536];
+    let mut slot = Some(&mut buf[..]);
+    let mut asm: Option<Assembler<'_>> = None;
+    let mut want = None;
+    for line in text.lines().take(4096) {
+        match parse_body(line) {
+            Ok(Body::Chunk(c)) => match asm.as_mut() {
+                Some(a) => {
+                    let _ = a.add_chunk(&c);
+                }
+                None => {
+                    if let Some(b) = slot.take() {
+                        asm = Assembler::from_chunk(&c, b).ok();
+                    }
+                }
+            },
+            Ok(Body::Pointer(p)) => {
+                let taken = match asm.as_mut() {
+                    Some(a) => a.add_pointer(&p).is_ok(),
+                    None => {
+                        asm = slot
+                            .take()
+                            .and_then(|b| Assembler::from_pointer(&p, b).ok());
+                        asm.is_some()
+                    }
+                };
+                if taken {
+                    want.get_or_insert((p.size, p.sha256));
+                }
+            }
+            _ => {}
+        }
+        if let Some(a) = asm.as_ref() {
+            let (got, total) = a.progress();
+            assert!(got <= total, "progress past the total");
+        }
+    }
+    let Some(mut a) = asm else {
+        return false;
+    };
+    let complete = a.is_complete();
+    let Ok(file) = a.finalize() else {
+        return false;
+    };
+    assert!(complete, "finalized while incomplete");
+    let Some((size, sha)) = want else {
+        panic!("finalized without a pointer");
+    };
+    assert_eq!(file.len(), size as usize, "size");
+    assert_eq!(<[u8; 32]>::from(Sha256::digest(file)), sha, "hash");
     true
 }
