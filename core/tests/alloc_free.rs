@@ -23,6 +23,91 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 fn main() {
     verifying_json_claims_does_not_allocate();
     println!("alloc_free: verifying JSON claims made no heap allocation");
+    #[cfg(feature = "nip44")]
+    {
+        receiving_a_chunked_file_does_not_allocate();
+        println!("alloc_free: opening envelopes and assembling a file made no heap allocation");
+    }
+}
+
+/// Opening envelopes, parsing the bodies and assembling a chunked file (SPEC.md §16).
+#[cfg(feature = "nip44")]
+fn receiving_a_chunked_file_does_not_allocate() {
+    use base64ct::{Base64, Encoding};
+    use kez_core::nip44::{ConversationKey, decrypt_in_place, encrypt_base64, payload_b64_len};
+    use kez_core::{Assembler, Body, parse_body};
+    use sha2::{Digest, Sha256};
+
+    let key = ConversationKey::derive(
+        &[0x42; 32],
+        &[
+            0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac, 0x55, 0xa0, 0x62, 0x95, 0xce, 0x87,
+            0x0b, 0x07, 0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2, 0x81, 0x5b,
+            0x16, 0xf8, 0x17, 0x98,
+        ],
+    )
+    .unwrap();
+    let file: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let id = "00112233445566778899aabbccddeeff";
+    let cs = 81_920;
+    let n = file.len().div_ceil(cs);
+    let mut bodies: Vec<String> = file
+        .chunks(cs)
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                r#"{{"type":"kez-file-chunk-v1","file_id":"{id}","i":{i},"n":{n},"data":"{}"}}"#,
+                Base64::encode_string(c)
+            )
+        })
+        .rev()
+        .collect();
+    let sha: String = Sha256::digest(&file)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    bodies.push(format!(
+        r#"{{"type":"kez-file-v1","file_id":"{id}","filename":"f.bin","mime":"application/octet-stream","size":{},"n":{n},"chunk_size":{cs},"sha256":"{sha}"}}"#,
+        file.len()
+    ));
+    let mut envelopes: Vec<Vec<u8>> = bodies
+        .iter()
+        .map(|b| {
+            let mut out = vec![0u8; payload_b64_len(b.len())];
+            encrypt_base64(&key, &[7; 32], b.as_bytes(), &mut out).unwrap();
+            out
+        })
+        .collect();
+    let mut buf = vec![0u8; file.len()];
+    let done;
+
+    let region = Region::new(GLOBAL);
+    {
+        let mut asm: Option<Assembler<'_>> = None;
+        let mut slot = Some(&mut buf[..]);
+        for env in &mut envelopes {
+            let text = core::str::from_utf8(decrypt_in_place(&key, env).unwrap()).unwrap();
+            match (parse_body(text).unwrap(), asm.as_mut()) {
+                (Body::Chunk(c), Some(a)) => {
+                    a.add_chunk(&c).unwrap();
+                }
+                (Body::Chunk(c), None) => {
+                    asm = Some(Assembler::from_chunk(&c, slot.take().unwrap()).unwrap());
+                }
+                (Body::Pointer(p), Some(a)) => a.add_pointer(&p).unwrap(),
+                _ => panic!("unexpected body"),
+            }
+        }
+        done = asm.unwrap().finalize().is_ok();
+    }
+    let stats = region.change();
+    assert_eq!(
+        stats.allocations + stats.reallocations,
+        0,
+        "receiving allocated: {stats:?}"
+    );
+    assert!(done);
+    assert_eq!(buf, file);
 }
 
 fn verifying_json_claims_does_not_allocate() {
