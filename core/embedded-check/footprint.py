@@ -340,9 +340,22 @@ def main():
     p("| component | bytes | share |")
     p("| --- | ---: | ---: |")
     total = both[0] + both[1]
-    for comp, n in breakdown(elves[("z", "both suites")], nm, total):
+    rows = breakdown(elves[("z", "both suites")], nm, total)
+    for comp, n in rows:
         p(f"| {comp} | {n} ({kib(n)}) | {100 * n / total:.1f} % |")
     p(f"| total (.text + .rodata) | {total} ({kib(total)}) | 100 % |")
+    p("")
+    numbers = dict(rows).get(COMPONENTS[0][0], 0)
+    p(f"The largest single item is the general JSON number path of JCS ({kib(numbers)}): "
+      "`Claim::parse` canonicalizes the whole claim text, and a number anywhere in it is "
+      "parsed as a double (for the I-JSON range check, `bad_number`) and printed with ryu-js, "
+      "although a valid claim only ever holds integers up to 2^53 - 1, which JCS prints as "
+      "they stand. A claim path in kez-core that handled integers directly and checked the "
+      "range of other numbers on their digits (keeping every error class and its precedence) "
+      "would drop that code; with `sha2-compact` the image would then be roughly "
+      f"{kib(compact_sha[2] - numbers)} (an estimate: the sum of the two measured figures, not "
+      "a build). Next come SHA-512 (Ed25519 needs it; `sha2-compact` shrinks it) and the two "
+      "curves.")
     p("")
 
     p("### Goal")

@@ -65,7 +65,9 @@ fn main() -> ! {
                         kez_core::KeyRef::from_bytes(c.key().alg(), black_box(*c.key().as_bytes()))
                             .ok()
                     });
-                    tools.run(name, "  signature and expiry", || c.verify(black_box(sample.1)));
+                    tools.run(name, "  signature and expiry", || {
+                        c.verify(black_box(sample.1))
+                    });
                 }
                 tools.run(name, "JSON claim verify", || verify(sample))
             };

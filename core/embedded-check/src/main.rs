@@ -258,7 +258,8 @@ fn main() -> ! {
     }
     hprintln!(
         "heap: none for JSON claims: {} claim_verify cases of JSON claims ({} with a sigchain; errors included) allocated nothing",
-        json_claims, json_with_chain
+        json_claims,
+        json_with_chain
     );
     hprintln!("embedded-check: {} passed, {} failed", passed, failed);
     if skipped > 0 {
