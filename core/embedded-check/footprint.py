@@ -319,7 +319,7 @@ def main():
     for suite, (chars, size, peak, calls, requested, live) in compact.items():
         stack = compact_stack.get(suite)
         extra = f"; stack {stack[0]} bytes, {stack[1]:,} instructions" if stack else ""
-        p(f"- Compact decode of a {suite} claim ({chars} characters to {size} bytes, "
+        p(f"- Compact decode, {suite} claim ({chars} characters to {size} bytes, "
           f"`kez_core::decode_compact` into a caller's 64 KiB buffer): peak **{peak} bytes** live "
           f"on the heap, {calls} allocation calls, {requested} bytes requested, {live} live after"
           f"{extra}.")

@@ -93,7 +93,7 @@ impl KeyRef {
 
     /// Decodes the point (SPEC.md §3.2): a BIP-340 x coordinate on the curve; an Ed25519
     /// encoding that is canonical (re-encodes to the same bytes) and not of small order. A
-    /// suite left out of the build gives [`Verifier::Unsupported`] without any check.
+    /// suite left out of the build gives `Verifier::Unsupported` without any check.
     pub(crate) fn parse_verifier_bytes(
         alg: Alg,
         bytes: [u8; 32],
