@@ -3,6 +3,14 @@
 //! A key reference has exactly one text form: `nostr:npub1…` (NIP-19 bech32, lowercase) or
 //! `ed25519:<64 lowercase hex>`. Both suites sign a 32-byte digest; BIP-340 takes the aux
 //! randomness from the caller (the core has no RNG), Ed25519 verification is strict.
+//!
+//! Each suite is a feature (`bip340`, `ed25519`; both default). A build without a suite still
+//! reads and writes that suite's key references (their syntax: bech32 or hex), but it cannot
+//! check that the key is a point of the curve, and it never verifies a signature of the suite:
+//! [`verify_raw`] and [`KeyRef::verify_digest`] return false, a claim of the suite verifies as
+//! [`crate::Status::Invalid`], a sigchain link it signs fails with [`Error::BadSignature`], and
+//! [`SecretKey::from_bytes`] (so also key-file reading) fails with [`Error::BadKey`]. A device
+//! that leaves a suite out rejects that suite's claims; it never accepts one unchecked.
 
 use core::fmt;
 
@@ -39,7 +47,8 @@ pub struct KeyRef {
 }
 
 impl KeyRef {
-    /// Builds a reference from raw key bytes, checking the key is a valid point.
+    /// Builds a reference from raw key bytes, checking the key is a valid point (when the
+    /// suite's feature is enabled; see the module docs).
     ///
     /// # Errors
     /// [`Error::BadKey`] when the bytes are not a valid public key of `alg`.
@@ -47,7 +56,8 @@ impl KeyRef {
         Self::parse_verifier_bytes(alg, bytes).map(|(r, _)| r)
     }
 
-    /// Parses the one accepted text form.
+    /// Parses the one accepted text form (the point is checked when the suite's feature is
+    /// enabled; see the module docs).
     ///
     /// # Errors
     /// [`Error::BadKey`] for any other text, or a key that is not a valid point.
@@ -67,7 +77,8 @@ impl KeyRef {
         &self.bytes
     }
 
-    /// Verifies `sig` over the 32-byte signing digest.
+    /// Verifies `sig` over the 32-byte signing digest. Always false for a suite whose feature
+    /// is disabled.
     #[must_use]
     pub fn verify_digest(&self, digest: &[u8; 32], sig: &[u8; 64]) -> bool {
         verify_raw(self.alg, &self.bytes, digest, sig)
@@ -81,15 +92,18 @@ impl KeyRef {
     }
 
     /// Decodes the point (SPEC.md §3.2): a BIP-340 x coordinate on the curve; an Ed25519
-    /// encoding that is canonical (re-encodes to the same bytes) and not of small order.
+    /// encoding that is canonical (re-encodes to the same bytes) and not of small order. A
+    /// suite left out of the build gives `Verifier::Unsupported` without any check.
     pub(crate) fn parse_verifier_bytes(
         alg: Alg,
         bytes: [u8; 32],
     ) -> Result<(Self, Verifier), Error> {
         let v = match alg {
+            #[cfg(feature = "bip340")]
             Alg::Bip340 => Verifier::Bip340(
                 k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?,
             ),
+            #[cfg(feature = "ed25519")]
             Alg::Ed25519 => {
                 let key =
                     ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?;
@@ -100,6 +114,8 @@ impl KeyRef {
                 }
                 Verifier::Ed25519(key)
             }
+            #[cfg(not(all(feature = "bip340", feature = "ed25519")))]
+            _ => Verifier::Unsupported,
         };
         Ok((Self { alg, bytes }, v))
     }
@@ -125,6 +141,7 @@ impl KeyRef {
 }
 
 /// y (the encoding without its sign bit, little-endian) is below p = 2^255 - 19.
+#[cfg(feature = "ed25519")]
 fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
     let [low, middle @ .., high] = bytes;
     !(high & 0x7f == 0x7f && middle.iter().all(|&b| b == 0xff) && *low >= 0xed)
@@ -133,18 +150,30 @@ fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
 /// A decoded public key, ready to verify.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verifier {
+    #[cfg(feature = "bip340")]
     Bip340(k256::schnorr::VerifyingKey),
+    #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::VerifyingKey),
+    /// A key of a suite left out of this build: nothing verifies under it.
+    #[cfg(not(all(feature = "bip340", feature = "ed25519")))]
+    Unsupported,
 }
 
 impl Verifier {
     pub(crate) fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
         match self {
+            #[cfg(feature = "bip340")]
             Self::Bip340(key) => k256::schnorr::Signature::try_from(sig.as_slice())
                 .is_ok_and(|sig| key.verify_raw(msg, &sig).is_ok()),
+            #[cfg(feature = "ed25519")]
             Self::Ed25519(key) => key
                 .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig))
                 .is_ok(),
+            #[cfg(not(all(feature = "bip340", feature = "ed25519")))]
+            Self::Unsupported => {
+                let _ = (msg, sig);
+                false
+            }
         }
     }
 }
@@ -189,10 +218,12 @@ pub fn decode_npub(npub: &str) -> Result<[u8; 32], Error> {
 }
 
 /// Verifies a raw signature over an arbitrary message, as the conformance profile's
-/// `sig verify` does. Returns false for any defect (wrong lengths, invalid key, bad signature).
+/// `sig verify` does. Returns false for any defect (wrong lengths, invalid key, bad signature),
+/// and for a suite whose feature is disabled.
 #[must_use]
 pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     match alg {
+        #[cfg(feature = "bip340")]
         Alg::Bip340 => {
             // k256 asserts these lengths (panics) instead of returning an error: check first
             let Ok(public) = <[u8; 32]>::try_from(public) else {
@@ -209,6 +240,7 @@ pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
             };
             key.verify_raw(msg, &sig).is_ok()
         }
+        #[cfg(feature = "ed25519")]
         Alg::Ed25519 => {
             let Ok(public) = <[u8; 32]>::try_from(public) else {
                 return false;
@@ -221,6 +253,11 @@ pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
             };
             key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig))
                 .is_ok()
+        }
+        #[cfg(not(all(feature = "bip340", feature = "ed25519")))]
+        _ => {
+            let _ = (public, msg, sig);
+            false
         }
     }
 }
@@ -236,7 +273,9 @@ pub struct SecretKey {
 
 #[derive(Clone)]
 enum Secret {
+    #[cfg(feature = "bip340")]
     Bip340(k256::schnorr::SigningKey),
+    #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::SigningKey),
 }
 
@@ -252,9 +291,11 @@ impl SecretKey {
     /// Builds a key from its 32 secret bytes: the BIP-340 secret scalar, or the Ed25519 seed.
     ///
     /// # Errors
-    /// [`Error::BadKey`] when a BIP-340 secret is zero or not below the group order.
+    /// [`Error::BadKey`] when a BIP-340 secret is zero or not below the group order, or when
+    /// the suite's feature is disabled.
     pub fn from_bytes(alg: Alg, secret: &[u8; 32]) -> Result<Self, Error> {
         match alg {
+            #[cfg(feature = "bip340")]
             Alg::Bip340 => {
                 let sk =
                     k256::schnorr::SigningKey::from_bytes(secret).map_err(|_| Error::BadKey)?;
@@ -268,6 +309,7 @@ impl SecretKey {
                     secret: *secret,
                 })
             }
+            #[cfg(feature = "ed25519")]
             Alg::Ed25519 => {
                 let sk = ed25519_dalek::SigningKey::from_bytes(secret);
                 let public = KeyRef {
@@ -279,6 +321,11 @@ impl SecretKey {
                     public,
                     secret: *secret,
                 })
+            }
+            #[cfg(not(all(feature = "bip340", feature = "ed25519")))]
+            _ => {
+                let _ = secret;
+                Err(Error::BadKey)
             }
         }
     }
@@ -301,12 +348,20 @@ impl SecretKey {
     /// # Errors
     /// [`Error::BadKey`] in the negligible case that BIP-340 derives a zero nonce.
     pub fn sign_raw(&self, msg: &[u8], aux: &[u8; 32]) -> Result<[u8; 64], Error> {
-        match &self.inner {
-            Secret::Bip340(sk) => sk
+        #[cfg(not(feature = "bip340"))]
+        let _ = aux;
+        #[cfg(not(any(feature = "bip340", feature = "ed25519")))]
+        let _ = msg;
+        // a place match (with `ref`) stays valid when both suites are left out and `Secret`
+        // has no variants
+        match self.inner {
+            #[cfg(feature = "bip340")]
+            Secret::Bip340(ref sk) => sk
                 .sign_raw(msg, aux)
                 .map(|s| s.to_bytes())
                 .map_err(|_| Error::BadKey),
-            Secret::Ed25519(sk) => Ok(ed25519_dalek::Signer::sign(sk, msg).to_bytes()),
+            #[cfg(feature = "ed25519")]
+            Secret::Ed25519(ref sk) => Ok(ed25519_dalek::Signer::sign(sk, msg).to_bytes()),
         }
     }
 }
