@@ -8,6 +8,9 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+#[cfg(feature = "batch")]
+mod batch;
+mod bip340;
 pub mod chain;
 mod claim;
 mod encoding;
@@ -18,6 +21,10 @@ mod keys;
 mod status;
 mod subject;
 
+#[cfg(feature = "batch")]
+pub use batch::{BatchItem, MAX_BATCH, verify_batch, verify_claims};
+#[cfg(feature = "libsecp256k1")]
+pub use bip340::{Bip340Backend, verify_bip340_with};
 pub use claim::{
     CLAIM_TAG, CLAIM_TYPE, Claim, ClaimDraft, MAX_CLAIM_JSON, MAX_INT, signing_digest, verify_json,
 };
