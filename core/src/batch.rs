@@ -1,29 +1,5 @@
-//! Verifying many signatures at once (feature `batch`, std builds; SPEC.md §4.2).
-//!
-//! Ed25519 signatures are checked in chunks of up to [`MAX_BATCH`] by ed25519-dalek's batch
-//! equation: one random linear combination of the chunk's verification equations, a single
-//! multi-scalar multiplication that costs much less than verifying each signature. A chunk whose
-//! equation fails is verified one by one, which finds the bad signatures. BIP-340 signatures are
-//! verified one by one.
-//!
-//! # Agreement with §4.2
-//!
-//! Before a signature joins a batch, the checks of §4.2 that the batch equation does not make
-//! are made on its bytes: `S < L` (step 2), `R` canonical (step 6 never matches another
-//! encoding; the batch would reduce it modulo p) and `R` not one of the eight small-order points
-//! (step 4). The keys are valid key references (§3.2), so `A` is canonical and not of small
-//! order. With these, the batch equation holds whenever every signature in it is valid by §4.2,
-//! and a signature reported invalid is invalid by §4.2.
-//!
-//! The converse holds for every signature whose `R` and key `A` lie in the prime-order subgroup,
-//! as every RFC 8032 signer makes them. It does not hold for a signature crafted with a
-//! small-order component in `R` or `A` (a mixed-order point): the cofactorless equation of §4.2
-//! rejects it, while a random linear combination misses a small-order difference with
-//! probability up to 1/2, and the combination's coefficients are derived from the chunk's
-//! contents, so whoever controls a whole chunk can search for a signature that passes. Only the
-//! holder of the secret key can make such a signature, and it changes no one else's claims; but
-//! where every verifier must reach the same verdict on such inputs too (conformance, sigchain
-//! replay), use [`crate::Claim::verify`], as the rest of KEZ does.
+//! Verifying many signatures at once (feature `batch`, std builds; SPEC.md §4.2). How the
+//! results relate to §4.2 is documented on [`verify_batch`].
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -48,8 +24,32 @@ pub struct BatchItem<'a> {
     pub sig: &'a [u8; 64],
 }
 
-/// Verifies many signatures; `result[i]` says whether `items[i]` is valid (see the module
-/// documentation for how this agrees with §4.2).
+/// Verifies many signatures; `result[i]` says whether `items[i]` is valid.
+///
+/// Ed25519 signatures are checked in chunks of up to [`MAX_BATCH`] by ed25519-dalek's batch
+/// equation: one random linear combination of the chunk's verification equations, a single
+/// multi-scalar multiplication that costs much less than verifying each signature. A chunk whose
+/// equation fails is verified one by one, which finds the bad signatures. BIP-340 signatures are
+/// verified one by one.
+///
+/// # Agreement with SPEC.md §4.2
+///
+/// Before a signature joins a batch, the checks of §4.2 that the batch equation does not make
+/// are made on its bytes: `S < L` (step 2), `R` canonical (step 6 never matches another
+/// encoding; the batch would reduce it modulo p) and `R` not one of the eight small-order points
+/// (step 4). The keys are valid key references (§3.2), so `A` is canonical and not of small
+/// order. With these, the batch equation holds whenever every signature in it is valid by §4.2,
+/// and a signature reported invalid is invalid by §4.2.
+///
+/// The converse holds for every signature whose `R` and key `A` lie in the prime-order subgroup,
+/// as every RFC 8032 signer makes them. It does not hold for a signature crafted with a
+/// small-order component in `R` or `A` (a mixed-order point): the cofactorless equation of §4.2
+/// rejects it, while a random linear combination misses a small-order difference with
+/// probability up to 1/2, and the combination's coefficients are derived from the chunk's
+/// contents, so whoever controls a whole chunk can search for a signature that passes. Only the
+/// holder of the secret key can make such a signature, and it changes no one else's claims; but
+/// where every verifier must reach the same verdict on such inputs too (conformance, sigchain
+/// replay), use [`crate::Claim::verify`], as the rest of KEZ does.
 #[must_use]
 pub fn verify_batch(items: &[BatchItem<'_>]) -> Vec<bool> {
     let verifiers: Vec<Option<Verifier>> = items
@@ -73,8 +73,8 @@ pub fn verify_batch(items: &[BatchItem<'_>]) -> Vec<bool> {
 }
 
 /// Verifies many parsed claims: `result[i]` is what `claims[i].verify(now)` says, with the
-/// Ed25519 signatures checked in batches (see the module documentation for how this agrees
-/// with §4.2).
+/// Ed25519 signatures checked in batches, as [`verify_batch`] does (read its documentation for
+/// the one kind of crafted signature on which the two can differ).
 #[must_use]
 pub fn verify_claims(claims: &[Claim<'_>], now: u64) -> Vec<Status> {
     let jobs: Vec<Job<'_>> = claims

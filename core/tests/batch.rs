@@ -254,7 +254,7 @@ fn hand_made_signatures_agree() {
     }
 }
 
-/// The divergence the module documentation describes: with `R = r·B + T` (T of order 8) and the
+/// The divergence `verify_batch`'s documentation describes: with `R = r·B + T` (T of order 8) and the
 /// honest `S`, §4.2 rejects, and a one-signature batch accepts for some `r` (when its
 /// coefficient is a multiple of 8). Shown here so the documented caveat stays true.
 #[test]
@@ -279,6 +279,6 @@ fn known_divergence_mixed_order_r() {
     // about 1 in 8; 0 of 64 would happen with probability (7/8)^64 < 0.02%
     assert!(
         accepted > 0,
-        "no mixed-order R passed: update the batch module's documentation"
+        "no mixed-order R passed: update the documentation of verify_batch"
     );
 }
