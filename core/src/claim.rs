@@ -162,13 +162,24 @@ impl<'a> Claim<'a> {
     /// Checks the signature, then expiry against the caller's `now`.
     #[must_use]
     pub fn verify(&self, now: u64) -> Status {
-        if !self.verifier.verify(&self.digest, &self.sig) {
+        self.status(self.verifier.verify(&self.digest, &self.sig), now)
+    }
+
+    /// The status once the signature has been checked (`sig_ok`): expiry against `now`.
+    pub(crate) fn status(&self, sig_ok: bool, now: u64) -> Status {
+        if !sig_ok {
             return Status::Invalid;
         }
         if self.exp.is_some_and(|exp| now >= exp) {
             return Status::Expired;
         }
         Status::Valid
+    }
+
+    /// The decoded key, ready to verify.
+    #[cfg(feature = "batch")]
+    pub(crate) const fn verifier(&self) -> &Verifier {
+        &self.verifier
     }
 }
 

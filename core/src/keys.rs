@@ -17,6 +17,7 @@ use core::fmt;
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 
+use crate::bip340;
 use crate::error::Error;
 
 /// Which signature suite a key belongs to.
@@ -100,9 +101,7 @@ impl KeyRef {
     ) -> Result<(Self, Verifier), Error> {
         let v = match alg {
             #[cfg(feature = "bip340")]
-            Alg::Bip340 => Verifier::Bip340(
-                k256::schnorr::VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadKey)?,
-            ),
+            Alg::Bip340 => Verifier::Bip340(bip340::parse_key(&bytes).ok_or(Error::BadKey)?),
             #[cfg(feature = "ed25519")]
             Alg::Ed25519 => {
                 let key =
@@ -142,7 +141,7 @@ impl KeyRef {
 
 /// y (the encoding without its sign bit, little-endian) is below p = 2^255 - 19.
 #[cfg(feature = "ed25519")]
-fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
+pub(crate) fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
     let [low, middle @ .., high] = bytes;
     !(high & 0x7f == 0x7f && middle.iter().all(|&b| b == 0xff) && *low >= 0xed)
 }
@@ -151,7 +150,7 @@ fn ed25519_y_canonical(bytes: &[u8; 32]) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verifier {
     #[cfg(feature = "bip340")]
-    Bip340(k256::schnorr::VerifyingKey),
+    Bip340(bip340::Key),
     #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::VerifyingKey),
     /// A key of a suite left out of this build: nothing verifies under it.
@@ -163,8 +162,7 @@ impl Verifier {
     pub(crate) fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
         match self {
             #[cfg(feature = "bip340")]
-            Self::Bip340(key) => k256::schnorr::Signature::try_from(sig.as_slice())
-                .is_ok_and(|sig| key.verify_raw(msg, &sig).is_ok()),
+            Self::Bip340(key) => bip340::verify(key, msg, sig),
             #[cfg(feature = "ed25519")]
             Self::Ed25519(key) => key
                 .verify_strict(msg, &ed25519_dalek::Signature::from_bytes(sig))
@@ -225,20 +223,14 @@ pub fn verify_raw(alg: Alg, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
     match alg {
         #[cfg(feature = "bip340")]
         Alg::Bip340 => {
-            // k256 asserts these lengths (panics) instead of returning an error: check first
-            let Ok(public) = <[u8; 32]>::try_from(public) else {
+            // the backends take fixed-size arrays: a wrong length is simply not valid
+            let Ok(public) = <&[u8; 32]>::try_from(public) else {
                 return false;
             };
-            let Ok(sig) = <[u8; 64]>::try_from(sig) else {
+            let Ok(sig) = <&[u8; 64]>::try_from(sig) else {
                 return false;
             };
-            let Ok(key) = k256::schnorr::VerifyingKey::from_bytes(&public) else {
-                return false;
-            };
-            let Ok(sig) = k256::schnorr::Signature::try_from(sig.as_slice()) else {
-                return false;
-            };
-            key.verify_raw(msg, &sig).is_ok()
+            bip340::parse_key(public).is_some_and(|key| bip340::verify(&key, msg, sig))
         }
         #[cfg(feature = "ed25519")]
         Alg::Ed25519 => {

@@ -9,6 +9,10 @@ extern crate alloc;
 extern crate std;
 
 mod assembler;
+#[cfg(feature = "batch")]
+mod batch;
+#[cfg(feature = "bip340")]
+mod bip340;
 pub mod chain;
 mod claim;
 mod encoding;
@@ -23,6 +27,10 @@ mod status;
 mod subject;
 
 pub use assembler::{Added, Assembler};
+#[cfg(feature = "batch")]
+pub use batch::{BatchItem, MAX_BATCH, verify_batch, verify_claims};
+#[cfg(feature = "libsecp256k1")]
+pub use bip340::{Bip340Backend, verify_bip340_with};
 pub use claim::{
     CLAIM_TAG, CLAIM_TYPE, Claim, ClaimDraft, MAX_CLAIM_JSON, MAX_INT, signing_digest, verify_json,
 };

@@ -6,6 +6,7 @@ use kez_core::jcs;
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
+    let ratios = kez_core_bench::Ratios::new();
     let mut g = c.benchmark_group("jcs");
     for (label, size) in [("1KB", 1024), ("100KB", 100 * 1024)] {
         let input = kez_core_bench::json_object(size);
@@ -41,6 +42,23 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    ratios.print(&[
+        (
+            "JCS 1 KB vs serde_jcs",
+            "jcs/kez_core/1KB",
+            "jcs/serde_jcs/1KB",
+        ),
+        (
+            "JCS 100 KB vs serde_jcs",
+            "jcs/kez_core/100KB",
+            "jcs/serde_jcs/100KB",
+        ),
+        (
+            "JCS into SHA-256, 1 KB, vs serde_jcs",
+            "jcs/kez_core_sha256/1KB",
+            "jcs/serde_jcs/1KB",
+        ),
+    ]);
 }
 
 criterion_group!(benches, bench);

@@ -7,6 +7,7 @@ use kez_core::{Alg, Claim, ClaimDraft, SecretKey, verify_raw};
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
+    let ratios = kez_core_bench::Ratios::new();
     let mut g = c.benchmark_group("claim_verify");
     for (alg, name) in [(Alg::Bip340, "bip340"), (Alg::Ed25519, "ed25519")] {
         let sk = SecretKey::from_bytes(alg, &[0x42; 32]).unwrap();
@@ -40,6 +41,28 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+    ratios.print(&[
+        (
+            "bip340 claim verify from JSON vs raw verify",
+            "claim_verify/bip340/claim_from_json",
+            "claim_verify/bip340/raw_digest_verify",
+        ),
+        (
+            "ed25519 claim verify from JSON vs raw verify",
+            "claim_verify/ed25519/claim_from_json",
+            "claim_verify/ed25519/raw_digest_verify",
+        ),
+        (
+            "bip340 parse + JCS + SHA-256 alone vs raw verify",
+            "claim_verify/bip340/parse_jcs_hash_only",
+            "claim_verify/bip340/raw_digest_verify",
+        ),
+        (
+            "ed25519 parse + JCS + SHA-256 alone vs raw verify",
+            "claim_verify/ed25519/parse_jcs_hash_only",
+            "claim_verify/ed25519/raw_digest_verify",
+        ),
+    ]);
 }
 
 criterion_group!(benches, bench);
