@@ -35,6 +35,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("body", body),
     ("envelope", envelope),
     ("assembler", assembler),
+    ("sigchain", sigchain),
 ];
 
 /// JCS: canonical output is accepted again and is a fixed point; the fixed-buffer sink agrees
@@ -447,5 +448,101 @@ pub fn assembler(data: &[u8]) -> bool {
     };
     assert_eq!(file.len(), size as usize, "size");
     assert_eq!(<[u8; 32]>::from(Sha256::digest(file)), sha, "hash");
+    true
+}
+
+/// Sigchain bundles, replayed as the CLI does: [`bundle_lines`](kez_core::chain::bundle_lines)
+/// splits the bundle, each line goes to [`VecReplay::push`](kez_core::chain::VecReplay).
+/// Unlike the CLI, the replay goes on past a refused line (a refused line must leave the state
+/// as it was, so what follows is judged against the same state). Accepted when at least one
+/// link is applied. Checked: an applied link is the head (seq one more than before, its hash);
+/// a duplicate is the head line again; a fork names the head; a refused line leaves the head
+/// unchanged; the head's seq is the number of applied links; and the applied links alone,
+/// replayed into a fresh replay, all apply and give the same head, keys, devices and claims.
+pub fn sigchain(data: &[u8]) -> bool {
+    use kez_core::chain::{Link, Pushed, VecReplay, bundle_lines};
+    let mut replay = VecReplay::new_vec();
+    let mut applied: Vec<&[u8]> = Vec::new();
+    let mut forked = false;
+    for line in bundle_lines(data).take(4096) {
+        let Ok(line) = line else {
+            // a framing error ends the bundle (the CLI's exit 2)
+            break;
+        };
+        assert!(
+            !line.is_empty() && !line.contains(&b'\n'),
+            "bundle_lines gave a bad line"
+        );
+        let before = replay.head();
+        match replay.push(line) {
+            Ok(Pushed::Applied) => {
+                assert!(!forked, "applied after a fork");
+                let link = Link::parse(line);
+                let Ok(link) = link else {
+                    panic!("applied a line that does not parse: {link:?}");
+                };
+                assert_eq!(link.seq(), before.0 + 1, "applied out of seq");
+                assert_eq!(replay.head(), (link.seq(), *link.hash()), "head");
+                assert_eq!(replay.chain(), Some(link.chain()), "chain id");
+                assert_eq!(replay.head_iat(), link.iat(), "head iat");
+                applied.push(line);
+            }
+            Ok(Pushed::Duplicate) => {
+                assert_eq!(applied.last(), Some(&line), "duplicate of a non-head line");
+                assert_eq!(replay.head(), before, "a duplicate moved the head");
+            }
+            Ok(Pushed::Fork(fork)) => {
+                assert!(!forked, "two forks");
+                forked = true;
+                assert_eq!((fork.seq, fork.first), before, "fork not at the head");
+                assert_ne!(fork.first, fork.second, "fork of identical links");
+                assert_eq!(replay.fork(), Some(&fork));
+                assert_eq!(replay.status(), Status::Fork);
+                assert_eq!(replay.head(), before, "a fork moved the head");
+            }
+            Ok(Pushed::AfterFork) => assert!(forked, "AfterFork without a fork"),
+            Err(_) => assert_eq!(replay.head(), before, "a refused line moved the head"),
+        }
+    }
+    assert_eq!(
+        replay.head().0,
+        applied.len() as u64,
+        "head seq is not the number of applied links"
+    );
+    assert_eq!(replay.chain().is_some(), !applied.is_empty());
+    assert_eq!(replay.primary().is_some(), !applied.is_empty());
+    if !forked {
+        assert_eq!(replay.status(), Status::Valid);
+    }
+    for entry in replay.claims() {
+        assert!(
+            check_normalized(replay.subject(entry)).is_ok(),
+            "recorded subject not normalized"
+        );
+        let _ = replay.judge(&entry.signer, &entry.id);
+    }
+    if applied.is_empty() {
+        return false;
+    }
+
+    // the applied prefix alone replays to the same state
+    let mut again = VecReplay::new_vec();
+    for line in &applied {
+        assert_eq!(
+            again.push(line),
+            Ok(Pushed::Applied),
+            "an applied link does not apply again"
+        );
+    }
+    assert_eq!(again.head(), replay.head());
+    assert_eq!(again.head_iat(), replay.head_iat());
+    assert_eq!(again.primary(), replay.primary());
+    assert_eq!(again.keys(), replay.keys(), "keys differ on replay");
+    assert_eq!(
+        again.devices(),
+        replay.devices(),
+        "devices differ on replay"
+    );
+    assert_eq!(again.claims(), replay.claims(), "claims differ on replay");
     true
 }
