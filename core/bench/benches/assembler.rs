@@ -7,7 +7,9 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    clippy::indexing_slicing,
+    clippy::panic
 )]
 
 use base64ct::{Base64, Encoding as _};
