@@ -17,6 +17,7 @@ use core::fmt;
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 
+#[cfg(feature = "bip340")]
 use crate::bip340;
 use crate::error::Error;
 
