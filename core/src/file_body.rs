@@ -217,14 +217,25 @@ impl Pointer {
     }
 }
 
-/// A receiver's request for chunks it still misses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A receiver's request for chunks it still misses. Two requests are equal when they name the
+/// same transfer and the same indices, however the JSON array was spaced.
+#[derive(Clone, Copy, Debug)]
 pub struct Resend<'a> {
     /// The transfer.
     pub file_id: FileId,
     missing: &'a str,
     count: u32,
 }
+
+impl PartialEq for Resend<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.file_id == other.file_id
+            && self.count == other.count
+            && self.missing().eq(other.missing())
+    }
+}
+
+impl Eq for Resend<'_> {}
 
 impl<'a> Resend<'a> {
     /// The missing indices, strictly increasing (none: only the pointer is missing).
