@@ -205,33 +205,40 @@ pub fn verify_json(json: &[u8], now: u64) -> Result<(Claim<'_>, Status), Error> 
     Ok((claim, status))
 }
 
-/// A string value that holds no escapes (all claim strings are plain ASCII).
+/// A string value that holds no escapes (all claim strings are plain ASCII); `Error::BadClaim`
+/// otherwise.
 fn plain_string(value: &[u8]) -> Result<&str, Error> {
+    plain_string_or(value, Error::BadClaim)
+}
+
+/// A string value that holds no escapes, or `err` (claims and file bodies share this rule).
+pub(crate) fn plain_string_or(value: &[u8], err: Error) -> Result<&str, Error> {
     let inner = value
         .strip_prefix(b"\"")
         .and_then(|v| v.strip_suffix(b"\""))
-        .ok_or(Error::BadClaim)?;
+        .ok_or(err)?;
     if inner.contains(&b'\\') {
-        return Err(Error::BadClaim);
+        return Err(err);
     }
-    core::str::from_utf8(inner).map_err(|_| Error::BadClaim)
+    core::str::from_utf8(inner).map_err(|_| err)
 }
 
-/// `0|[1-9][0-9]*`, at most 2^53 - 1.
+/// `0|[1-9][0-9]*`, at most 2^53 - 1; `Error::BadClaim` otherwise.
 fn integer(value: &[u8]) -> Result<u64, Error> {
+    integer_or(value, Error::BadClaim)
+}
+
+/// `0|[1-9][0-9]*`, at most 2^53 - 1, or `err` (claims and file bodies share this rule).
+pub(crate) fn integer_or(value: &[u8], err: Error) -> Result<u64, Error> {
     let ok = !value.is_empty()
         && value.iter().all(u8::is_ascii_digit)
         && (value == b"0" || value.first() != Some(&b'0'))
         && value.len() <= 16;
     if !ok {
-        return Err(Error::BadClaim);
+        return Err(err);
     }
     let n = value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    if n > MAX_INT {
-        Err(Error::BadClaim)
-    } else {
-        Ok(n)
-    }
+    if n > MAX_INT { Err(err) } else { Ok(n) }
 }
 
 /// The parts of a claim before signing.

@@ -36,9 +36,6 @@ pub const MAX_MIME: usize = 255;
 /// Longest file body (inline, chunk, pointer, resend request), in bytes of JSON text.
 pub const MAX_BODY: usize = 131_072;
 
-/// Largest integer a body may hold (2^53 - 1, exact in every JSON implementation).
-const MAX_INT: u64 = (1 << 53) - 1;
-
 /// A transfer's id: 16 bytes, written as 32 lowercase hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub [u8; 16]);
@@ -533,31 +530,12 @@ fn resend<'a>(f: &Fields<'a>) -> Result<Resend<'a>, Error> {
 
 /// A string value without escapes.
 fn plain_string(value: &[u8]) -> Result<&str, Error> {
-    let inner = value
-        .strip_prefix(b"\"")
-        .and_then(|v| v.strip_suffix(b"\""))
-        .ok_or(Error::BadBody)?;
-    if inner.contains(&b'\\') {
-        return Err(Error::BadBody);
-    }
-    core::str::from_utf8(inner).map_err(|_| Error::BadBody)
+    crate::claim::plain_string_or(value, Error::BadBody)
 }
 
 /// `0|[1-9][0-9]*`, at most 2^53 - 1.
 fn integer(value: &[u8]) -> Result<u64, Error> {
-    let ok = !value.is_empty()
-        && value.iter().all(u8::is_ascii_digit)
-        && (value == b"0" || value.first() != Some(&b'0'))
-        && value.len() <= 16;
-    if !ok {
-        return Err(Error::BadBody);
-    }
-    let n = value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-    if n > MAX_INT {
-        Err(Error::BadBody)
-    } else {
-        Ok(n)
-    }
+    crate::claim::integer_or(value, Error::BadBody)
 }
 
 /// Unescapes a JSON string value (quotes included) that [`jcs::check`] accepted into `out`.
