@@ -18,6 +18,8 @@ pub const FILE_TYPE: &str = "kez-file-v1";
 pub const CHUNK_TYPE: &str = "kez-file-chunk-v1";
 /// The `type` of a request for missing chunks.
 pub const RESEND_TYPE: &str = "kez-file-resend-v1";
+/// The `type` of a delivery receipt.
+pub const RECEIPT_TYPE: &str = "kez-receipt-v1";
 
 /// Largest file, in bytes (10 MiB).
 pub const MAX_FILE_SIZE: u32 = 10_485_760;
@@ -292,13 +294,17 @@ pub enum Body<'a> {
     Pointer(Pointer),
     /// A request for missing chunks (`kez-file-resend-v1`).
     Resend(Resend<'a>),
+    /// A delivery receipt (`kez-receipt-v1`): the id of the rumor that was received (a text
+    /// message, an inline file, or the pointer of a chunked file that is now ready).
+    Receipt([u8; 32]),
 }
 
 /// Parses a message body (the content of a rumor, SPEC.md §16.3).
 ///
 /// A body is a file body when it is an accepted JSON text (SPEC.md §2.1: duplicate names
 /// rejected) whose value is an object with a member `type` whose string value is one of
-/// [`FILE_TYPE`], [`CHUNK_TYPE`] and [`RESEND_TYPE`]; everything else is [`Body::Text`].
+/// [`FILE_TYPE`], [`CHUNK_TYPE`], [`RESEND_TYPE`] and [`RECEIPT_TYPE`]; everything else is
+/// [`Body::Text`].
 /// A file body must then have exactly its members, each well-formed.
 ///
 /// # Errors
@@ -326,6 +332,7 @@ pub fn parse_body(content: &str) -> Result<Body<'_>, Error> {
                 Ok(FILE_TYPE) => Some(FILE_TYPE),
                 Ok(CHUNK_TYPE) => Some(CHUNK_TYPE),
                 Ok(RESEND_TYPE) => Some(RESEND_TYPE),
+                Ok(RECEIPT_TYPE) => Some(RECEIPT_TYPE),
                 _ => None,
             };
         } else if m.name_is("data") {
@@ -352,12 +359,13 @@ pub fn parse_body(content: &str) -> Result<Body<'_>, Error> {
         (FILE_TYPE, true) => inline(&f).map(Body::Inline),
         (FILE_TYPE, false) => pointer(&f).map(Body::Pointer),
         (CHUNK_TYPE, _) => chunk(&f).map(Body::Chunk),
-        _ => resend(&f).map(Body::Resend),
+        (RESEND_TYPE, _) => resend(&f).map(Body::Resend),
+        _ => receipt(&f).map(Body::Receipt),
     }
 }
 
 /// Every member name a file body may have; [`Fields`] holds their raw values in this order.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "type",
     "file_id",
     "filename",
@@ -369,10 +377,11 @@ const FIELDS: [&str; 11] = [
     "n",
     "chunk_size",
     "missing",
+    "id",
 ];
 
 #[derive(Default)]
-struct Fields<'a>([Option<&'a [u8]>; 11]);
+struct Fields<'a>([Option<&'a [u8]>; 12]);
 
 impl<'a> Fields<'a> {
     /// Requires exactly the members in `names` (besides `type`).
@@ -440,6 +449,14 @@ impl<'a> Fields<'a> {
     fn data(&self) -> Result<Data<'a>, Error> {
         Data::parse(self.plain("data")?)
     }
+}
+
+fn receipt(f: &Fields<'_>) -> Result<[u8; 32], Error> {
+    f.only(&["id"])?;
+    let mut id = [0u8; 32];
+    crate::keys::decode_hex_lower(f.plain("id")?.as_bytes(), &mut id)
+        .map_err(|()| Error::BadBody)?;
+    Ok(id)
 }
 
 fn inline<'a>(f: &Fields<'a>) -> Result<InlineFile<'a>, Error> {

@@ -44,7 +44,7 @@ pub use error::{ChunkFault, Error};
 pub use file_body::{
     Body, CHUNK_TYPE, Chunk, Data, FILE_TYPE, FileId, Indices, InlineFile, MAX_BODY,
     MAX_CHUNK_SIZE, MAX_CHUNKS, MAX_FILE_SIZE, MAX_FILENAME, MAX_INLINE_SIZE, MAX_MIME,
-    MIN_CHUNK_SIZE, Pointer, RESEND_TYPE, Resend, parse_body,
+    MIN_CHUNK_SIZE, Pointer, RECEIPT_TYPE, RESEND_TYPE, Resend, parse_body,
 };
 pub use keyfile::{KEYFILE_TYPE, MAX_KEYFILE, parse_keyfile, write_keyfile};
 pub use keys::{Alg, KeyRef, SecretKey, decode_npub, verify_raw};

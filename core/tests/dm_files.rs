@@ -129,6 +129,28 @@ fn chunk_pointer_resend() {
 }
 
 #[test]
+fn receipt() {
+    let id = "ab".repeat(32);
+    let text = format!(r#"{{"type":"kez-receipt-v1","id":"{id}"}}"#);
+    assert_eq!(parse_body(&text), Ok(Body::Receipt([0xab; 32])));
+    let bad = [
+        // uppercase, short, escaped, missing, extra member, not a string
+        format!(
+            r#"{{"type":"kez-receipt-v1","id":"{}"}}"#,
+            id.to_uppercase()
+        ),
+        format!(r#"{{"type":"kez-receipt-v1","id":"{}"}}"#, &id[2..]),
+        format!(r#"{{"type":"kez-receipt-v1","id":"\u0061{}"}}"#, &id[1..]),
+        r#"{"type":"kez-receipt-v1"}"#.to_owned(),
+        format!(r#"{{"type":"kez-receipt-v1","id":"{id}","file_id":"{ID}"}}"#),
+        r#"{"type":"kez-receipt-v1","id":7}"#.to_owned(),
+    ];
+    for c in &bad {
+        assert_eq!(parse_body(c), Err(Error::BadBody), "{c}");
+    }
+}
+
+#[test]
 fn malformed_file_bodies() {
     let sha = "0".repeat(64);
     let cases = [
