@@ -42,8 +42,105 @@ pub(crate) enum Command {
     /// Check accounts against the proofs they publish (dns, github, nostr, bluesky, ap)
     #[command(subcommand)]
     Verify(VerifyCommand),
+    /// Encrypted direct messages and files with other nostr keys, over nostr relays
+    #[command(subcommand)]
+    Chat(ChatCommand),
     /// Run the main job end to end on fresh keys, offline, and show what was verified
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ChatCommand {
+    /// Send a text message
+    Send(ChatSend),
+    /// Send a file (at most 10 MiB): inline, or in chunks sized for the relays
+    SendFile(ChatSendFile),
+    /// Receive: print messages, show "Receiving N/M...", save files; also finishes interrupted
+    /// sends and answers resend requests
+    Listen(ChatListen),
+    /// List conversations and every message's state
+    Inbox(ChatInbox),
+}
+
+/// Who we are and where we keep messages.
+#[derive(Debug, Args)]
+pub(crate) struct ChatIdentity {
+    /// Our nostr key file [env: KEZ_KEY]
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// The message store [env: KEZ_CHAT_STORE] [default: $XDG_DATA_HOME/kez/chat/<our key>]
+    #[arg(long, value_name = "DIR")]
+    pub(crate) store: Option<PathBuf>,
+}
+
+/// Which relays and how to talk to them.
+#[derive(Debug, Args)]
+pub(crate) struct ChatRelays {
+    /// A nostr relay (ws:// or wss://); repeat for several [env: KEZ_RELAYS, comma-separated;
+    /// else `relay = URL` lines of the config file] [default: five public relays]
+    #[arg(long = "relay", value_name = "URL")]
+    pub(crate) relays: Vec<String>,
+    /// Config file of `relay = URL` and `rate = N` lines [env: KEZ_CONFIG]
+    /// [default: $XDG_CONFIG_HOME/kez/chat.conf]
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Events per second to each relay at the start (0: no pacing) [default: 5]
+    #[arg(long, value_name = "N")]
+    pub(crate) rate: Option<f64>,
+    /// Timeout of each relay step, in seconds [default: 10]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChatSend {
+    #[command(flatten)]
+    pub(crate) identity: ChatIdentity,
+    #[command(flatten)]
+    pub(crate) relays: ChatRelays,
+    /// The recipient: nostr:npub1..., npub1... or 64 hex digits
+    #[arg(long, value_name = "KEYREF")]
+    pub(crate) to: String,
+    /// The message
+    #[arg(value_name = "TEXT")]
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChatSendFile {
+    #[command(flatten)]
+    pub(crate) identity: ChatIdentity,
+    #[command(flatten)]
+    pub(crate) relays: ChatRelays,
+    /// The recipient: nostr:npub1..., npub1... or 64 hex digits
+    #[arg(long, value_name = "KEYREF")]
+    pub(crate) to: String,
+    /// The file
+    #[arg(value_name = "PATH")]
+    pub(crate) path: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChatListen {
+    #[command(flatten)]
+    pub(crate) identity: ChatIdentity,
+    #[command(flatten)]
+    pub(crate) relays: ChatRelays,
+    /// Stop after this many seconds [default: run until interrupted]
+    #[arg(long = "for", value_name = "SECS", value_parser = seconds)]
+    pub(crate) duration: Option<std::time::Duration>,
+    /// Stop after this many messages or files arrived (ready or failed)
+    #[arg(long, value_name = "N")]
+    pub(crate) count: Option<u64>,
+    /// Seconds of silence before asking a sender for missing chunks [default: 30]
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub(crate) resend_after: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChatInbox {
+    #[command(flatten)]
+    pub(crate) identity: ChatIdentity,
 }
 
 /// One input file; `-` (the default) reads stdin.

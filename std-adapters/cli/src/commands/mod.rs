@@ -1,5 +1,6 @@
 //! One module per command group; each command turns parsed arguments into a [`Done`].
 
+mod chat;
 mod claim;
 mod demo;
 mod endpoints;
@@ -11,7 +12,7 @@ mod sigchain;
 mod verify;
 
 use crate::cli::{
-    ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand, VerifyCommand,
+    ChatCommand, ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand, VerifyCommand,
 };
 use crate::output::{Done, Failure};
 
@@ -37,6 +38,10 @@ pub(crate) fn run(cli: &Cli) -> Result<Done, Failure> {
         Command::Sigchain(SigchainCommand::Export(args)) => sigchain::export(args),
         Command::Sigchain(SigchainCommand::Verify(args)) => sigchain::verify(args, json),
         Command::Jcs(args) => jcs::run(args),
+        Command::Chat(ChatCommand::Send(args)) => chat::send(args, json),
+        Command::Chat(ChatCommand::SendFile(args)) => chat::send_file(args, json),
+        Command::Chat(ChatCommand::Listen(args)) => chat::listen(args, json),
+        Command::Chat(ChatCommand::Inbox(args)) => chat::inbox(args, json),
         Command::Demo => demo::run(),
         Command::Sig(SigCommand::Verify(args)) => sig::verify(args, json),
         Command::Verify(VerifyCommand::Id(args)) => verify::id(args, json),
