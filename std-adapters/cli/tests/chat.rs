@@ -1,0 +1,243 @@
+//! `kez chat` end to end through the binary: two identities, local relays (five in this process,
+//! and a separate nostr-rs-relay process), files checked by hash. SPEC.md §16.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Run, kez_env, scratch};
+use kez_testkit::nostr::LocalRelays;
+use kez_testkit::nostr_rs_relay::NostrRsRelay;
+use sha2::{Digest as _, Sha256};
+
+/// An identity: its key file, its store and its key reference.
+struct Person {
+    key: String,
+    store: String,
+    keyref: String,
+}
+
+fn person(dir: &Path, name: &str, seed: u8) -> Person {
+    let key = dir.join(format!("{name}.key"));
+    let seed = format!("{seed:02x}").repeat(32);
+    let key = key.to_str().unwrap().to_owned();
+    let run = kez(&["identity", "new", "--alg", "nostr", "--seed", &seed, "--out", &key], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = kez(&["identity", "show", "--key", &key], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    Person {
+        key,
+        store: dir.join(format!("{name}-store")).to_str().unwrap().to_owned(),
+        keyref: run.stdout.trim().to_owned(),
+    }
+}
+
+fn kez(args: &[&str], env: &[(&str, &str)]) -> Run {
+    kez_env(args, b"", None, env)
+}
+
+/// `kez chat SUB --key --store --relay…` plus `rest`.
+fn chat_args(sub: &str, who: &Person, relays: &[String], rest: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "chat".to_owned(),
+        sub.to_owned(),
+        "--key".to_owned(),
+        who.key.clone(),
+        "--store".to_owned(),
+        who.store.clone(),
+    ];
+    for r in relays {
+        args.push("--relay".to_owned());
+        args.push(r.clone());
+    }
+    args.extend(rest.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+fn run_chat(sub: &str, who: &Person, relays: &[String], rest: &[&str]) -> Run {
+    let args = chat_args(sub, who, relays, rest);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    kez(&args, &[])
+}
+
+fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed + 1;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (state >> 33) as u8
+        })
+        .collect()
+}
+
+fn saved_path(stdout: &str) -> PathBuf {
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("file saved: "))
+        .unwrap_or_else(|| panic!("no saved file in:\n{stdout}"));
+    let rest = line.split("file saved: ").nth(1).unwrap();
+    PathBuf::from(rest.rsplit_once(" (").unwrap().0)
+}
+
+fn sha(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_file_5_mb_through_five_relays() {
+    let relays = LocalRelays::start(5, &[]).await;
+    let urls = relays.urls.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = scratch("chat-5mb");
+        let alice = person(&dir, "alice", 0x11);
+        let bob = person(&dir, "bob", 0x22);
+        let file = data(5_000_000, 1);
+        let path = dir.join("report.bin");
+        std::fs::write(&path, &file).unwrap();
+        let sent = run_chat(
+            "send-file",
+            &alice,
+            &urls,
+            &["--rate", "0", "--to", &bob.keyref, path.to_str().unwrap()],
+        );
+        assert_eq!(sent.code, 0, "{}", sent.stderr);
+        assert!(sent.stdout.contains("chunks of"), "{}", sent.stdout);
+        let got = run_chat("listen", &bob, &urls, &["--count", "1", "--for", "120"]);
+        assert_eq!(got.code, 0, "{}", got.stderr);
+        let saved = saved_path(&got.stdout);
+        assert!(saved.starts_with(&bob.store), "{}", saved.display());
+        assert_eq!(sha(&std::fs::read(&saved).unwrap()), sha(&file));
+        assert!(got.stdout.contains("Receiving "), "{}", got.stdout);
+        let inbox = run_chat("inbox", &bob, &[], &[]);
+        assert!(inbox.stdout.contains("[ready]  file report.bin (5000000 bytes)"), "{}", inbox.stdout);
+        // alice hears bob's receipt
+        let heard = run_chat("listen", &alice, &urls, &["--for", "3"]);
+        assert!(heard.stdout.contains("delivered: message"), "{}", heard.stdout);
+        let inbox = run_chat("inbox", &alice, &[], &[]);
+        assert!(inbox.stdout.contains("[delivered]  file report.bin"), "{}", inbox.stdout);
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_killed_mid_transfer_then_restarted() {
+    let relays = LocalRelays::start(3, &[]).await;
+    let urls = relays.urls.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = scratch("chat-kill-receiver");
+        let alice = person(&dir, "alice", 0x11);
+        let bob = person(&dir, "bob", 0x22);
+        let file = data(900_000, 2);
+        let path = dir.join("long.bin");
+        std::fs::write(&path, &file).unwrap();
+        // bob listens; alice sends at 10 events/s, so the transfer takes a few seconds
+        let args = chat_args("listen", &bob, &urls, &["--for", "120"]);
+        let mut listener = Command::new(env!("CARGO_BIN_EXE_kez"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let sender = {
+            let args = chat_args(
+                "send-file",
+                &alice,
+                &urls,
+                &["--rate", "10", "--to", &bob.keyref, path.to_str().unwrap()],
+            );
+            Command::new(env!("CARGO_BIN_EXE_kez"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let mut lines = BufReader::new(listener.stdout.take().unwrap()).lines();
+        let start = Instant::now();
+        loop {
+            let line = lines.next().unwrap().unwrap();
+            if line.contains("Receiving 3/") {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(120), "no progress");
+        }
+        // SIGKILL: no chance to clean up
+        listener.kill().unwrap();
+        listener.wait().unwrap();
+        let sent = sender.wait_with_output().unwrap();
+        assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+        let got = run_chat("listen", &bob, &urls, &["--count", "1", "--for", "120"]);
+        assert_eq!(got.code, 0, "{}", got.stderr);
+        let saved = saved_path(&got.stdout);
+        assert_eq!(sha(&std::fs::read(saved).unwrap()), sha(&file));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_relay_process() {
+    let relay = NostrRsRelay::start(131_072).await;
+    let urls = vec![relay.url.clone()];
+    tokio::task::spawn_blocking(move || {
+        let dir = scratch("chat-nostr-rs-relay");
+        let alice = person(&dir, "alice", 0x11);
+        let bob = person(&dir, "bob", 0x22);
+        let file = data(300_000, 3);
+        let path = dir.join("via-relay.bin");
+        std::fs::write(&path, &file).unwrap();
+        let sent = run_chat("send", &alice, &urls, &["--to", &bob.keyref, "over a real relay"]);
+        assert_eq!(sent.code, 0, "{}", sent.stderr);
+        let sent = run_chat(
+            "send-file",
+            &alice,
+            &urls,
+            &["--to", &bob.keyref, path.to_str().unwrap()],
+        );
+        assert_eq!(sent.code, 0, "{}", sent.stderr);
+        let got = run_chat("listen", &bob, &urls, &["--count", "2", "--for", "120"]);
+        assert_eq!(got.code, 0, "{}", got.stderr);
+        assert!(got.stdout.contains(": over a real relay"), "{}", got.stdout);
+        let saved = saved_path(&got.stdout);
+        assert_eq!(sha(&std::fs::read(saved).unwrap()), sha(&file));
+    })
+    .await
+    .unwrap();
+    drop(relay);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_10_mib_is_a_friendly_error() {
+    let relays = LocalRelays::start(1, &[]).await;
+    let urls = relays.urls.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = scratch("chat-too-large");
+        let alice = person(&dir, "alice", 0x11);
+        let bob = person(&dir, "bob", 0x22);
+        let path = dir.join("huge.bin");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(10_485_761)
+            .unwrap();
+        let run = run_chat(
+            "send-file",
+            &alice,
+            &urls,
+            &["--to", &bob.keyref, path.to_str().unwrap()],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("10 MiB"), "{}", run.stderr);
+        assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+        let inbox = run_chat("inbox", &alice, &[], &[]);
+        assert_eq!(inbox.stdout, "");
+    })
+    .await
+    .unwrap();
+    assert_eq!(relays.event_count(0).await, 0);
+}
