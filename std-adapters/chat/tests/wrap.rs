@@ -14,7 +14,7 @@ use kez_chat::wrap::{
     WrapError, max_body_len, short_form_max_body_len, unwrap, wrap, wrap_with, wrapped_len,
 };
 use kez_core::nip44::{self, ConversationKey};
-use kez_core::{Alg, FileId, SecretKey};
+use kez_core::{Alg, FileId, MAX_CHUNKS, SecretKey};
 use sha2::{Digest as _, Sha256};
 
 const NOW: u64 = 1_764_115_200;
@@ -263,26 +263,44 @@ fn max_body_len_matches_wrapped_len() {
 /// The numbers SPEC.md §16.5 quotes (its "Sizes" table).
 #[test]
 fn spec_size_table() {
-    let chunk_wrap = |data: usize| wrapped_len(KIND_FILE_BODY, body::chunk_len(0, 128, data));
+    // the widest index and count: 10239 of 10240
+    let chunk_body = |data: usize| body::chunk_len(MAX_CHUNKS - 1, MAX_CHUNKS, data);
+    let chunk_wrap = |data: usize| wrapped_len(KIND_FILE_BODY, chunk_body(data));
     assert_eq!(body::chunk_len(0, 128, 81_920), 109_325);
+    assert_eq!(chunk_body(1_024), 1_471);
+    assert_eq!(chunk_body(81_920), 109_331);
     assert_eq!(chunk_wrap(81_920), 218_965);
     assert_eq!(chunk_wrap(1_024), 4_605);
     assert_eq!(wrapped_len(KIND_DM, 0), 1_701);
     assert_eq!(wrapped_len(KIND_DM, 1_000), 3_921);
     assert_eq!(short_form_max_body_len(KIND_DM), 40_682);
     assert_eq!(wrapped_len(KIND_DM, 40_682), 76_965);
+    // the formulas of the SPEC, layer by layer: rumor 276 + digits(kind) + b, seal 343 + L,
+    // wrap 417 + L
+    let l = nip44::payload_b64_len;
+    for b in [0usize, 1_000, 28_391, 109_331] {
+        assert_eq!(
+            wrapped_len(KIND_FILE_BODY, b),
+            417 + l(343 + l(276 + 4 + b)),
+            "{b}"
+        );
+    }
     // the largest chunk data for a relay cap on the whole ["EVENT",...] message
     let largest = |cap: usize| {
         let body = max_body_len(KIND_FILE_BODY, cap - 10).unwrap();
         (1..=81_920usize)
             .rev()
-            .find(|&d| body::chunk_len(9_999, 10_240, d) <= body)
+            .find(|&d| chunk_body(d) <= body)
             .unwrap()
     };
-    assert_eq!(largest(65_536), 21_216);
-    assert_eq!(largest(131_072), 42_720);
-    assert_eq!(largest(262_144), 81_920);
-    for (cap, data) in [(65_536, 21_216), (131_072, 42_720)] {
+    for (cap, data, body_len, wrap_len) in [
+        (65_536, 21_216, 28_391, 55_121),
+        (131_072, 42_720, 57_063, 109_741),
+        (262_144, 81_920, 109_331, 218_965),
+    ] {
+        assert_eq!(largest(cap), data, "{cap}");
+        assert_eq!(chunk_body(data), body_len);
+        assert_eq!(chunk_wrap(data), wrap_len);
         assert!(chunk_wrap(data) + 10 <= cap);
     }
 }
