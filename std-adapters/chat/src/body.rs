@@ -177,7 +177,9 @@ mod tests {
     fn base64_across_steps() {
         // lengths around the encoder's 3072-byte step
         for len in [1usize, 2, 3, 3071, 3072, 3073, 6144, 6145] {
-            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+            let data: Vec<u8> = (0..len)
+                .map(|i| u8::try_from(i * 7 % 256).unwrap())
+                .collect();
             let id = FileId([1; 16]);
             let body = chunk(&id, 0, 1, &data);
             assert_eq!(body.len(), chunk_len(0, 1, len));
