@@ -6,6 +6,7 @@ mod ap;
 mod bluesky;
 mod config;
 mod dns;
+pub mod event;
 mod github;
 mod http;
 mod nostr;

@@ -17,12 +17,13 @@ use kez_core::{Alg, KeyRef, SecretKey};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
+use crate::event::{self, hex};
 use crate::publish::{Credentials, Publication, PublishError, ToPublish};
 use crate::relay::{Ack, RelayClient};
 use crate::{Channel, ChannelError, Config, Proof};
 
 /// The event kind of a proof (NIP-78, addressable).
-const PROOF_KIND: u64 = 30078;
+const PROOF_KIND: u32 = 30078;
 /// The start of a proof event's `d` tag value; the claim's key reference follows.
 const D_PREFIX: &str = "kez-proof:";
 /// The subscription id of the request (one subscription per connection).
@@ -273,53 +274,26 @@ impl Channel for Nostr {
 /// Checks one event object (NIP-01): its shape, whether it is a proof event, its id, its
 /// signature.
 fn check_event(value: &Value) -> Checked {
-    let parsed = (|| {
-        let id: [u8; 32] = unhex(value.get("id")?.as_str()?)?;
-        let pubkey_text = value.get("pubkey")?.as_str()?;
-        let pubkey: [u8; 32] = unhex(pubkey_text)?;
-        let sig: [u8; 64] = unhex(value.get("sig")?.as_str()?)?;
-        let created_at = value.get("created_at")?.as_u64()?;
-        let kind = value.get("kind")?.as_u64()?;
-        let content = value.get("content")?.as_str()?;
-        let tags = value
-            .get("tags")?
-            .as_array()?
-            .iter()
-            .map(|tag| tag.as_array()?.iter().map(Value::as_str).collect())
-            .collect::<Option<Vec<Vec<&str>>>>()?;
-        Some((
-            id,
-            pubkey_text,
-            pubkey,
-            sig,
-            created_at,
-            kind,
-            content,
-            tags,
-        ))
-    })();
-    let Some((id, pubkey_text, pubkey, sig, created_at, kind, content, tags)) = parsed else {
+    let Ok(event) = event::Event::from_value_unverified(value) else {
         return Checked::Dropped;
     };
     // the first `d` tag names an addressable event (NIP-01); a missing value is ""
-    let d = tags
-        .iter()
-        .find(|tag| tag.first() == Some(&"d"))
-        .map(|tag| tag.get(1).copied().unwrap_or_default());
-    let Some(d) = d.filter(|d| kind == PROOF_KIND && d.starts_with(D_PREFIX)) else {
+    let Some(d) = event
+        .tag("d")
+        .filter(|d| event.kind == PROOF_KIND && d.starts_with(D_PREFIX))
+    else {
         return Checked::Ignored;
     };
-    if event_id(pubkey_text, created_at, kind, &tags, content) != id
-        || !kez_core::verify_raw(Alg::Bip340, &pubkey, &id, &sig)
-    {
+    let d = d.to_owned();
+    if event.verify().is_err() {
         return Checked::Dropped;
     }
     Checked::Proof(Event {
-        id,
-        pubkey,
-        created_at,
-        d: d.to_owned(),
-        content: content.to_owned(),
+        id: event.id,
+        pubkey: event.pubkey,
+        created_at: event.created_at,
+        d,
+        content: event.content,
     })
 }
 
@@ -330,99 +304,19 @@ fn sign_event(
     d: &str,
     content: &str,
 ) -> Result<(String, Value), kez_core::Error> {
-    let pubkey = hex(key.public().as_bytes());
-    let tags = [vec!["d", d]];
-    let id = event_id(&pubkey, created_at, PROOF_KIND, &tags, content);
-    // BIP-340's aux randomness only hardens signing against side channels: without an RNG, zero
-    // still gives a sound signature
-    let mut aux = [0u8; 32];
-    let _ = getrandom::fill(&mut aux);
-    let sig = key.sign_raw(&id, &aux)?;
-    let id = hex(&id);
-    let event = serde_json::json!({
+    let tags = vec![vec!["d".to_owned(), d.to_owned()]];
+    let event = event::Event::sign(key, created_at, PROOF_KIND, tags, content.to_owned())?;
+    let id = event.id_hex();
+    let value = serde_json::json!({
         "id": id,
-        "pubkey": pubkey,
-        "created_at": created_at,
-        "kind": PROOF_KIND,
-        "tags": tags,
-        "content": content,
-        "sig": hex(&sig),
+        "pubkey": hex(&event.pubkey),
+        "created_at": event.created_at,
+        "kind": event.kind,
+        "tags": event.tags,
+        "content": event.content,
+        "sig": hex(&event.sig),
     });
-    Ok((id, event))
-}
-
-/// The event id (NIP-01): SHA-256 of `[0,<pubkey>,<created_at>,<kind>,<tags>,<content>]`
-/// serialized as SPEC.md §15.4 says, streamed into the hash.
-fn event_id(
-    pubkey: &str,
-    created_at: u64,
-    kind: u64,
-    tags: &[Vec<&str>],
-    content: &str,
-) -> [u8; 32] {
-    let mut hasher = HashWriter(Sha256::new());
-    // writing into a hasher cannot fail
-    let _ = write_serialization(&mut hasher, pubkey, created_at, kind, tags, content);
-    hasher.0.finalize().into()
-}
-
-fn write_serialization(
-    out: &mut dyn std::fmt::Write,
-    pubkey: &str,
-    created_at: u64,
-    kind: u64,
-    tags: &[Vec<&str>],
-    content: &str,
-) -> std::fmt::Result {
-    out.write_str("[0,")?;
-    write_json_string(out, pubkey)?;
-    write!(out, ",{created_at},{kind},[")?;
-    for (i, tag) in tags.iter().enumerate() {
-        if i > 0 {
-            out.write_char(',')?;
-        }
-        out.write_char('[')?;
-        for (j, item) in tag.iter().enumerate() {
-            if j > 0 {
-                out.write_char(',')?;
-            }
-            write_json_string(out, item)?;
-        }
-        out.write_char(']')?;
-    }
-    out.write_str("],")?;
-    write_json_string(out, content)?;
-    out.write_char(']')
-}
-
-/// A JSON string as the event serialization writes it: `"` `\` and the five short escapes,
-/// the other code points below U+0020 as `\u00xx` (lowercase hex), everything else verbatim.
-fn write_json_string(out: &mut dyn std::fmt::Write, text: &str) -> std::fmt::Result {
-    out.write_char('"')?;
-    for c in text.chars() {
-        match c {
-            '"' => out.write_str("\\\"")?,
-            '\\' => out.write_str("\\\\")?,
-            '\n' => out.write_str("\\n")?,
-            '\r' => out.write_str("\\r")?,
-            '\t' => out.write_str("\\t")?,
-            '\u{8}' => out.write_str("\\b")?,
-            '\u{c}' => out.write_str("\\f")?,
-            c if u32::from(c) < 0x20 => write!(out, "\\u{:04x}", u32::from(c))?,
-            c => out.write_char(c)?,
-        }
-    }
-    out.write_char('"')
-}
-
-/// Streams formatted text into SHA-256.
-struct HashWriter(Sha256);
-
-impl std::fmt::Write for HashWriter {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.update(s.as_bytes());
-        Ok(())
-    }
+    Ok((id, value))
 }
 
 /// The lowercase npub (without `nostr:`) of a BIP-340 key; the hex key if it is not a point.
@@ -436,32 +330,6 @@ fn npub(key: &[u8; 32]) -> String {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-/// Exactly `2 * N` lowercase hex digits.
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let digits = text.as_bytes();
-    if digits.len() != N * 2 {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-        let nibble = |d: u8| match d {
-            b'0'..=b'9' => Some(d - b'0'),
-            b'a'..=b'f' => Some(d - b'a' + 10),
-            _ => None,
-        };
-        *byte = nibble(*pair.first()?)? << 4 | nibble(*pair.get(1)?)?;
-    }
-    Some(out)
-}
-
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -473,60 +341,6 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
-
-    #[test]
-    fn json_strings_match_serde_json() {
-        // the rule of SPEC.md §15.4 is the common JSON escaping, which serde_json writes too
-        let samples = [
-            "",
-            "kez:z1:abc",
-            "quote \" backslash \\ slash / line\nreturn\rtab\tbs\u{8}ff\u{c}",
-            "\u{0}\u{1}\u{1f}\u{7f}",
-            "é ∑ 😀 \u{2028}",
-        ];
-        for s in samples {
-            let mut ours = String::new();
-            write_json_string(&mut ours, s).unwrap();
-            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
-        }
-    }
-
-    #[test]
-    fn serialization() {
-        let mut out = String::new();
-        write_serialization(
-            &mut out,
-            "ab",
-            1,
-            30078,
-            &[vec!["d", "kez-proof:x"], vec![], vec!["t", "a\"b"]],
-            "hi\n",
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            r#"[0,"ab",1,30078,[["d","kez-proof:x"],[],["t","a\"b"]],"hi\n"]"#
-        );
-    }
-
-    #[test]
-    fn spec_example_id() {
-        // SPEC.md §15.4, the worked example
-        let id = event_id(
-            "4f355bdcb7cc0af728ef3cceb9615d90684bb5b2ca5f859ab0f0b704075871aa",
-            1_764_115_200,
-            30078,
-            &[vec![
-                "d",
-                "kez-proof:nostr:npub1gekhljh9v0jukzdq6xrshdvqx3yqgctc0xs5jjw0yg597xaw8uns47vduw",
-            ]],
-            "say \"hi\"\\\n\t\u{1}é",
-        );
-        assert_eq!(
-            hex(&id),
-            "56c01dbed97c9023d4b0fb57a19d1f3f01f9729e4bfab0cd355dd742ba599049"
-        );
-    }
 
     #[test]
     fn signed_event_checks() {
@@ -578,14 +392,5 @@ mod tests {
         assert!(e(1, 1).replaces(&e(1, 2)), "a tie goes to the lowest id");
         assert!(!e(1, 2).replaces(&e(1, 1)));
         assert!(!e(1, 1).replaces(&e(1, 1)));
-    }
-
-    #[test]
-    fn hex_round_trip() {
-        assert_eq!(unhex::<2>("00ff"), Some([0, 255]));
-        assert_eq!(unhex::<2>("00FF"), None);
-        assert_eq!(unhex::<2>("00f"), None);
-        assert_eq!(unhex::<2>("0g00"), None);
-        assert_eq!(hex(&[0, 171]), "00ab");
     }
 }

@@ -17,6 +17,7 @@ pub mod dns;
 pub mod github;
 pub mod mastodon;
 pub mod nostr;
+pub mod nostr_rs_relay;
 pub mod web;
 
 use tokio::task::JoinHandle;
