@@ -109,6 +109,20 @@ pub fn resend(file_id: &FileId, missing: &[u32]) -> String {
     out
 }
 
+/// A delivery receipt (`kez-receipt-v1`) naming the rumor `id` that was received.
+#[must_use]
+pub fn receipt(id: &[u8; 32]) -> String {
+    let mut out = String::with_capacity(100);
+    out.push_str("{\"type\":\"");
+    out.push_str(kez_core::RECEIPT_TYPE);
+    out.push_str("\",\"id\":\"");
+    for b in id {
+        let _ = write!(out, "{b:02x}");
+    }
+    out.push_str("\"}");
+    out
+}
+
 /// Appends the standard, padded base64 of `data`, a few kilobytes at a time (no second copy
 /// of the whole encoding).
 fn push_base64(out: &mut String, data: &[u8]) {
@@ -160,6 +174,17 @@ mod tests {
         };
         assert_eq!(parsed.size, 5000);
         assert_eq!(parsed.chunk_len(2), 5000 - 2 * 2048);
+    }
+
+    #[test]
+    fn receipt_round_trip() {
+        let id = [0x5a; 32];
+        let text = receipt(&id);
+        assert_eq!(
+            text,
+            format!(r#"{{"type":"kez-receipt-v1","id":"{}"}}"#, "5a".repeat(32))
+        );
+        assert_eq!(parse_body(&text), Ok(Body::Receipt(id)));
     }
 
     #[test]
