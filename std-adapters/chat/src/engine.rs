@@ -1441,10 +1441,9 @@ pub fn chunk_size_for(size: u64, budget: usize) -> Result<u32, ChatError> {
 
 /// The message length of chunk `n − 1` of `n` with `chunk_size` bytes of data.
 fn chunk_message_len(chunk_size: u32, n: u32) -> usize {
-    let template = body::chunk(&FileId([0; 16]), 0, 1, &[]);
-    let digits = |v: u32| v.to_string().len();
-    let body_len = template.len() - 2 + digits(n - 1) + digits(n) + 4 * (chunk_size as usize).div_ceil(3);
-    let quotes = template.matches('"').count();
+    // every `"` of the body is escaped inside the rumor's JSON; base64 and digits never are
+    let quotes = body::chunk(&FileId([0; 16]), 0, 1, &[]).matches('"').count();
+    let body_len = body::chunk_len(n - 1, n, chunk_size as usize);
     wrap::wrapped_len(KIND_FILE_BODY, body_len + quotes) + EVENT_MESSAGE_OVERHEAD
 }
 
