@@ -64,7 +64,11 @@ pub fn shorten(name: &str, max: usize) -> String {
         return name.to_owned();
     }
     let (stem, ext) = split_extension(name);
-    let (stem, ext) = if ext.len() < max { (stem, ext) } else { (name, "") };
+    let (stem, ext) = if ext.len() < max {
+        (stem, ext)
+    } else {
+        (name, "")
+    };
     let stem = trim_dots_spaces(floor_str(stem, max - ext.len()));
     if stem.is_empty() {
         return trim_dots_spaces(floor_str(name, max)).to_owned();
@@ -115,7 +119,10 @@ fn is_replaced(c: char) -> bool {
 fn is_reserved(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
     let upper = stem.to_ascii_uppercase();
-    if matches!(upper.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$") {
+    if matches!(
+        upper.as_str(),
+        "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$"
+    ) {
         return true;
     }
     // COM0–COM9 and LPT0–LPT9, with the superscript digits Windows also treats as digits.
