@@ -415,6 +415,16 @@ impl Store {
     /// program's; [`StoreError::TooNew`] when a newer KEZ wrote it; [`StoreError::Busy`] when
     /// another process keeps it locked; [`StoreError::Database`] for other SQLite failures.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_timeout(dir, BUSY_TIMEOUT)
+    }
+
+    /// [`Store::open`] with another busy timeout than [`BUSY_TIMEOUT`]: how long each call waits
+    /// for another process's write before failing with [`StoreError::Busy`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_with_timeout(dir: &Path, busy: Duration) -> Result<Self, StoreError> {
         for sub in ["", "files", "outgoing", "tmp"] {
             files::create_dir(&dir.join(sub))?;
         }
@@ -426,7 +436,7 @@ impl Store {
             }
             _ => db("opening the database")(e),
         })?;
-        schema::prepare(&mut conn, &path, BUSY_TIMEOUT)?;
+        schema::prepare(&mut conn, &path, busy)?;
         Ok(Self {
             conn: Mutex::new(conn),
             dir: dir.to_path_buf(),

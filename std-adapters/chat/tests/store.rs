@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::Path;
 use std::sync::{Arc, Barrier};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kez_chat::store::{
     Attachment, DB_FILE, Direction, MessageState, NewMessage, Outgoing, Store, StoreError,
@@ -655,7 +655,7 @@ fn two_handles_on_one_directory_write_concurrently() {
     let a = Arc::new(Store::open(dir.path()).unwrap());
     let b = Arc::new(Store::open(dir.path()).unwrap());
     let barrier = Arc::new(Barrier::new(2));
-    let per = 150u32;
+    let per = 100u32;
     let handles: Vec<_> = [(a.clone(), 0u32), (b.clone(), 1u32)]
         .into_iter()
         .map(|(store, which)| {
@@ -689,6 +689,27 @@ fn two_handles_on_one_directory_write_concurrently() {
     assert_eq!(a.cursor().unwrap(), Some(10_000 + u64::from(per) - 1));
     let p = b.partial_load(&BOB, &[0x90; 16]).unwrap().unwrap();
     assert_eq!(p.chunks.len(), 50);
+}
+
+#[test]
+fn a_lock_held_past_the_busy_timeout_is_a_busy_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with_timeout(dir.path(), Duration::from_millis(200)).unwrap();
+    let other = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = Instant::now();
+    let err = store
+        .add_message(&text(ALICE, Direction::In, 1, 1, "x"))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Busy { .. }), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Readers are not blocked by a writer (write-ahead log).
+    assert!(store.messages(&ALICE).unwrap().is_empty());
+    other.execute_batch("COMMIT").unwrap();
+    store
+        .add_message(&text(ALICE, Direction::In, 1, 1, "x"))
+        .unwrap();
 }
 
 #[test]
