@@ -197,6 +197,8 @@ pub struct Conversation {
 pub struct Partial {
     /// The pointer body (JSON text) once it arrived.
     pub pointer_body: Option<String>,
+    /// The id of the rumor that carried the pointer (what a receipt names).
+    pub pointer_rumor: Option<[u8; 32]>,
     /// The message shown for the transfer, once there is one.
     pub message_id: Option<i64>,
     /// The chunks received, by index, in increasing index order.
@@ -641,6 +643,59 @@ impl Store {
         )
     }
 
+    /// Replaces a message's attachment fields (an incoming file's pointer arrived after its
+    /// first chunks: its name, type, size and hash are known now).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown id or a message without attachment;
+    /// [`StoreError::Invalid`] for a non-UTF-8 path; database errors.
+    pub fn update_attachment(&self, id: i64, a: &Attachment) -> Result<(), StoreError> {
+        let path = match &a.path {
+            Some(p) => Some(path_text(p, "attachment path")?),
+            None => None,
+        };
+        let size = int(a.size, "size")?;
+        self.update_message(
+            "updating an attachment",
+            "UPDATE messages SET filename = ?2, mime = ?3, size = ?4, file_id = ?5, sha256 = ?6, \
+             received_chunks = ?7, total_chunks = ?8, path = ?9 \
+             WHERE id = ?1 AND has_attachment = 1",
+            params![
+                id,
+                a.filename,
+                a.mime,
+                size,
+                a.file_id.as_ref().map(|f| &f[..]),
+                a.sha256.as_ref().map(|h| &h[..]),
+                a.received_chunks,
+                a.total_chunks,
+                path
+            ],
+        )
+    }
+
+    /// Chunk `i` of the transfer (`sender`, `file_id`), if stored.
+    ///
+    /// # Errors
+    ///
+    /// Database errors.
+    pub fn partial_chunk(
+        &self,
+        sender: &Peer,
+        file_id: &[u8; 16],
+        i: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn()?;
+        conn.query_row(
+            "SELECT data FROM partial_chunks WHERE sender = ?1 AND file_id = ?2 AND idx = ?3",
+            params![&sender[..], &file_id[..], i],
+            |r| r.get(0),
+        )
+        .optional()
+        .ctx("reading a chunk")
+    }
+
     /// Every conversation, the most recent first.
     ///
     /// # Errors
@@ -799,6 +854,7 @@ impl Store {
         sender: &Peer,
         file_id: &[u8; 16],
         pointer_body: &str,
+        pointer_rumor: &[u8; 32],
         message_id: i64,
     ) -> Result<(), StoreError> {
         if pointer_body.len() > MAX_BODY {
@@ -821,13 +877,22 @@ impl Store {
                 return Err(StoreError::NotFound("message"));
             }
             tx.execute(
-                "INSERT INTO partials (sender, file_id, n, bytes, pointer_body, message_id, \
-                 created_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?4, ?5, ?5) \
+                "INSERT INTO partials (sender, file_id, n, bytes, pointer_body, pointer_rumor, \
+                 message_id, created_at, updated_at) VALUES (?1, ?2, 0, 0, ?3, ?6, ?4, ?5, ?5) \
                  ON CONFLICT (sender, file_id) DO UPDATE SET \
+                 pointer_rumor = CASE WHEN pointer_body IS NULL THEN excluded.pointer_rumor \
+                 ELSE pointer_rumor END, \
                  pointer_body = coalesce(pointer_body, excluded.pointer_body), \
                  message_id = coalesce(message_id, excluded.message_id), \
                  updated_at = excluded.updated_at",
-                params![&sender[..], &file_id[..], pointer_body, message_id, at],
+                params![
+                    &sender[..],
+                    &file_id[..],
+                    pointer_body,
+                    message_id,
+                    at,
+                    &pointer_rumor[..]
+                ],
             )
             .ctx("storing a pointer")?;
             Ok(())
@@ -848,18 +913,26 @@ impl Store {
         // One read transaction, so the chunks match the row even while another process writes.
         let tx = conn.transaction().ctx("loading a partial transfer")?;
         let key = params![&sender[..], &file_id[..]];
-        let row: Option<(Option<String>, Option<i64>, i64, i64)> = tx
+        #[allow(clippy::type_complexity)]
+        let row: Option<(Option<String>, Option<Vec<u8>>, Option<i64>, i64, i64)> = tx
             .query_row(
-                "SELECT pointer_body, message_id, n, updated_at FROM partials \
+                "SELECT pointer_body, pointer_rumor, message_id, n, updated_at FROM partials \
                  WHERE sender = ?1 AND file_id = ?2",
                 key,
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()
             .ctx("loading a partial transfer")?;
-        let Some((pointer_body, message_id, n, updated_at)) = row else {
+        let Some((pointer_body, pointer_rumor, message_id, n, updated_at)) = row else {
             return Ok(None);
         };
+        let pointer_rumor =
+            match pointer_rumor {
+                None => None,
+                Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                    StoreError::Corrupt("a pointer rumor id is not 32 bytes".into())
+                })?),
+            };
         let mut stmt = tx
             .prepare(
                 "SELECT idx, data FROM partial_chunks WHERE sender = ?1 AND file_id = ?2 \
@@ -876,6 +949,7 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Some(Partial {
             pointer_body,
+            pointer_rumor,
             message_id,
             chunks,
             n: uint32(n, "chunk count")?,

@@ -235,11 +235,11 @@ fn partial_chunks_survive_a_reopen() {
         store.partial_put_chunk(&BOB, &fid, 1, 5, b"bob").unwrap();
         msg = store.add_message(&file_message(ALICE, 1, fid, 3)).unwrap();
         store
-            .partial_put_pointer(&ALICE, &fid, "{\"type\":\"kez-file-v1\"}", msg)
+            .partial_put_pointer(&ALICE, &fid, "{\"type\":\"kez-file-v1\"}", &[0x77; 32], msg)
             .unwrap();
         // A second pointer does not replace the first.
         store
-            .partial_put_pointer(&ALICE, &fid, "{\"other\":1}", msg)
+            .partial_put_pointer(&ALICE, &fid, "{\"other\":1}", &[0x78; 32], msg)
             .unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
@@ -249,8 +249,14 @@ fn partial_chunks_survive_a_reopen() {
         p.pointer_body.as_deref(),
         Some("{\"type\":\"kez-file-v1\"}")
     );
+    assert_eq!(p.pointer_rumor, Some([0x77; 32]));
     assert_eq!(p.message_id, Some(msg));
     assert_eq!(p.chunks.len(), 2);
+    assert_eq!(
+        store.partial_chunk(&ALICE, &fid, 2).unwrap(),
+        Some(b"tail".to_vec())
+    );
+    assert_eq!(store.partial_chunk(&ALICE, &fid, 1).unwrap(), None);
     assert_eq!(p.chunks[0], (0, vec![1; 2048]));
     assert_eq!(p.chunks[1], (2, b"tail".to_vec()));
     assert!(p.updated_at >= now() - 5);
@@ -259,6 +265,7 @@ fn partial_chunks_survive_a_reopen() {
     assert_eq!(bob.n, 5);
     assert_eq!(bob.chunks, vec![(1, b"bob".to_vec())]);
     assert_eq!(bob.pointer_body, None);
+    assert_eq!(bob.pointer_rumor, None);
 
     let mut list = store.partial_list().unwrap();
     list.sort();
@@ -278,7 +285,9 @@ fn a_pointer_first_then_chunks() {
     let store = Store::open(dir.path()).unwrap();
     let fid = [0x22; 16];
     let msg = store.add_message(&file_message(ALICE, 1, fid, 2)).unwrap();
-    store.partial_put_pointer(&ALICE, &fid, "{}", msg).unwrap();
+    store
+        .partial_put_pointer(&ALICE, &fid, "{}", &[0x77; 32], msg)
+        .unwrap();
     let p = store.partial_load(&ALICE, &fid).unwrap().unwrap();
     assert_eq!((p.n, p.chunks.len()), (0, 0));
     store.partial_put_chunk(&ALICE, &fid, 1, 2, b"x").unwrap();
@@ -286,7 +295,7 @@ fn a_pointer_first_then_chunks() {
     assert_eq!(p.n, 2);
     assert_eq!(p.chunks, vec![(1, b"x".to_vec())]);
     assert!(matches!(
-        store.partial_put_pointer(&ALICE, &[0x23; 16], "{}", 999),
+        store.partial_put_pointer(&ALICE, &[0x23; 16], "{}", &[0x77; 32], 999),
         Err(StoreError::NotFound(_))
     ));
 }
@@ -366,7 +375,9 @@ fn partial_cleanup_expires_stale_transfers() {
         .unwrap();
     store.set_state(ready, &MessageState::Ready).unwrap();
     store.partial_put_chunk(&ALICE, &fid, 0, 2, b"a").unwrap();
-    store.partial_put_pointer(&ALICE, &fid, "{}", msg).unwrap();
+    store
+        .partial_put_pointer(&ALICE, &fid, "{}", &[0x77; 32], msg)
+        .unwrap();
     store.partial_put_chunk(&BOB, &other, 0, 2, b"b").unwrap();
     store
         .partial_put_chunk(&ALICE, &[0x57; 16], 0, 1, b"c")

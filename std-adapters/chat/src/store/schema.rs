@@ -46,6 +46,7 @@ CREATE TABLE partials (
     n            INTEGER NOT NULL CHECK (n >= 0),
     bytes        INTEGER NOT NULL CHECK (bytes >= 0),
     pointer_body TEXT,
+    pointer_rumor BLOB   CHECK (pointer_rumor IS NULL OR length(pointer_rumor) = 32),
     message_id   INTEGER REFERENCES messages (id) ON DELETE SET NULL,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
