@@ -211,6 +211,38 @@ async fn oversize_event_is_rejected_by_a_64k_relay_and_accepted_by_the_others() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_never_answers_is_rejected_after_the_timeout_with_its_notice() {
+    // nostr-rs-relay's way with oversize events: a NOTICE and no OK
+    let relays = LocalRelays::start_with(
+        1,
+        RelayOptions {
+            max_event_bytes: Some(1000),
+            silent_oversize: true,
+            ..RelayOptions::default()
+        },
+    )
+    .await;
+    let pool = RelayPool::new(PoolConfig {
+        timeout: Duration::from_millis(800),
+        ..config(&relays.urls)
+    });
+    let sk = key(10);
+    // an event under the cap is answered; one over it gets the NOTICE as its reason
+    assert_eq!(
+        pool.publish(&note(&sk, now(), "ok")).await.accepted.len(),
+        1
+    );
+    let start = Instant::now();
+    let published = pool.publish(&note(&sk, now(), &"z".repeat(2000))).await;
+    assert!(start.elapsed() >= Duration::from_millis(750));
+    assert_eq!(published.rejected.len(), 1, "{published:?}");
+    let reason = &published.rejected[0].1;
+    assert!(reason.starts_with("no OK within 800 ms"), "{reason}");
+    assert!(reason.contains("last NOTICE \"event too large"), "{reason}");
+    pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_that_is_down_does_not_block_the_others() {
     let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     relays.stop(2);

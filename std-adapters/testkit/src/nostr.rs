@@ -62,6 +62,9 @@ pub struct RelayOptions {
     pub drop_every: Option<u32>,
     /// Advertise `limitation.max_message_length` in the NIP-11 document.
     pub nip11_max_message: Option<usize>,
+    /// Answer an event over `max_event_bytes` with a `NOTICE` and no `OK`, as nostr-rs-relay
+    /// does, instead of `OK false`.
+    pub silent_oversize: bool,
 }
 
 /// What a limited relay's front did with the events it was sent.
@@ -225,6 +228,7 @@ struct Rules {
 enum Verdict {
     Forward,
     Answer(bool, String),
+    Notice(String),
 }
 
 impl Rules {
@@ -235,6 +239,9 @@ impl Rules {
             let len = event.to_string().len();
             if len > max {
                 stats.too_large += 1;
+                if self.options.silent_oversize {
+                    return Verdict::Notice(format!("event too large ({len} > {max} bytes)"));
+                }
                 return Verdict::Answer(
                     false,
                     format!("invalid: event too large ({len} > {max} bytes)"),
@@ -408,6 +415,10 @@ async fn connection(mut stream: TcpStream, rules: &Rules, backend: &str) {
                         let id = event.and_then(|e| e.get("id")).cloned().unwrap_or(Value::Null);
                         let ok = json!(["OK", id, accepted, reason]).to_string();
                         if client.send(Message::text(ok)).await.is_err() { break }
+                    }
+                    Verdict::Notice(text) => {
+                        let notice = json!(["NOTICE", text]).to_string();
+                        if client.send(Message::text(notice)).await.is_err() { break }
                     }
                 }
             }

@@ -413,7 +413,7 @@ impl RelayTask {
                     Some(Command::Publish(job)) => self.publish(job).await,
                     Some(Command::Subscribe(shared, tx)) => self.subscribe(shared, tx).await,
                 },
-                read = read(&mut self.ws) => match read {
+                read = read(&mut self.ws, self.settings.max_message) => match read {
                     Read::Message(message) => self.incoming(message).await,
                     Read::Lost(reason) => self.lost(reason),
                 },
@@ -762,7 +762,7 @@ impl RelayTask {
 }
 
 /// The next message, or why the connection is over; pending forever without a connection.
-async fn read(ws: &mut Option<Socket>) -> Read {
+async fn read(ws: &mut Option<Socket>, cap: usize) -> Read {
     let Some(socket) = ws.as_mut() else {
         return std::future::pending().await;
     };
@@ -770,7 +770,7 @@ async fn read(ws: &mut Option<Socket>) -> Read {
         None | Some(Ok(Message::Close(_))) => {
             Read::Lost("the relay closed the connection".to_owned())
         }
-        Some(Err(e)) => Read::Lost(ws_error(&e, usize::MAX)),
+        Some(Err(e)) => Read::Lost(ws_error(&e, cap)),
         Some(Ok(message)) => Read::Message(message),
     }
 }
@@ -860,7 +860,11 @@ fn handshake_error(e: &tungstenite::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+    #![allow(
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation,
+        clippy::unwrap_used
+    )]
     use super::{BACKOFF_CAP, Bucket, Seen, backoff};
     use std::time::Duration;
     use tokio::time::Instant;
@@ -930,6 +934,56 @@ mod tests {
             seen.insert(id);
         }
         assert!(seen.insert([1; 32]));
+    }
+
+    #[test]
+    fn resumed_request_moves_since_back_by_the_backdating_window() {
+        use super::{BACKDATE, RelayTask, SKEW_MARGIN, Settings, SubHere, SubShared};
+        use crate::pool::PoolConfig;
+        use std::sync::Arc;
+        use tokio::sync::{mpsc, watch};
+
+        let settings = Arc::new(Settings::from_config(&PoolConfig::default()));
+        let (_commands, receiver) = mpsc::channel(1);
+        let (probe, _) = watch::channel(None);
+        let mut task = RelayTask::new(
+            "ws://127.0.0.1:1".to_owned(),
+            settings,
+            receiver,
+            probe,
+            None,
+        );
+        let (tx, _rx) = mpsc::channel(1);
+        let filter = serde_json::json!({"kinds": [1059], "since": 100});
+        let mut sub = SubHere {
+            shared: Arc::new(SubShared::new("s".to_owned(), filter)),
+            tx,
+            eosed: false,
+            newest: 0,
+        };
+        let since = |task: &RelayTask, sub: &SubHere| {
+            let req: serde_json::Value = serde_json::from_str(&task.request(sub)).unwrap();
+            assert_eq!(req[0], "REQ");
+            assert_eq!(req[1], "s");
+            assert_eq!(req[2]["kinds"][0], 1059);
+            req[2]["since"].as_u64().unwrap()
+        };
+        // first request: the filter as given
+        assert_eq!(since(&task, &sub), 100);
+        // after EOSE and a loss: the newest delivered event less two days and the margin
+        sub.eosed = true;
+        sub.newest = 1_000_000_000;
+        task.lost_at = Some(1_000_000_500);
+        assert_eq!(since(&task, &sub), 1_000_000_000 - BACKDATE - SKEW_MARGIN);
+        // an event from a clock ahead of ours does not move it past the time of the loss
+        sub.newest = 1_000_009_000;
+        assert_eq!(since(&task, &sub), 1_000_000_500 - BACKDATE - SKEW_MARGIN);
+        // never earlier than the caller's own since
+        sub.shared = Arc::new(SubShared::new(
+            "s".to_owned(),
+            serde_json::json!({"kinds": [1059], "since": 1_000_000_000}),
+        ));
+        assert_eq!(since(&task, &sub), 1_000_000_000);
     }
 
     #[test]
