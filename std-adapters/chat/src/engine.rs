@@ -285,7 +285,7 @@ impl Chat {
         pool: PoolConfig,
         settings: Settings,
     ) -> Result<Self, ChatError> {
-        if key.alg() != kez_core::Alg::Bip340 {
+        if key.public().alg() != kez_core::Alg::Bip340 {
             return Err(ChatError::Crypto(
                 "direct messages need a nostr (BIP-340) key".to_owned(),
             ));
@@ -575,27 +575,34 @@ impl Chat {
         sent.resize(t.n as usize, false);
         let mut todo: Vec<u32> = match only {
             Some(list) => list.iter().copied().filter(|&i| i < t.n).collect(),
-            None => (0..t.n).filter(|&i| !sent[i as usize]).collect(),
+            None => (0..t.n)
+                .filter(|&i| !sent.get(i as usize).copied().unwrap_or(false))
+                .collect(),
         };
         let total = t.n + 1;
-        let mut done = t.n - todo.len() as u32;
+        let mut done = t.n.saturating_sub(count(todo.len()));
         if only.is_none() {
             progress(SendProgress { done, total });
         }
         let fid = FileId(t.file_id);
         let mut published = 0u32;
-        for _round in 0..PUBLISH_ROUNDS {
+        for round in 1..=PUBLISH_ROUNDS {
             if todo.is_empty() {
                 break;
             }
             let mut failed = Vec::new();
-            let mut results = futures_util::stream::iter(todo.iter().copied())
+            let mut results = futures_util::stream::iter(std::mem::take(&mut todo))
                 .map(|i| {
                     let start = i as usize * t.chunk_size as usize;
                     let end = (start + t.chunk_size as usize).min(data.len());
                     let text = body::chunk(&fid, i, t.n, data.get(start..end).unwrap_or(&[]));
-                    let rumor =
-                        Rumor::new(&self.inner.me, &t.recipient, KIND_FILE_BODY, text, unix_now());
+                    let rumor = Rumor::new(
+                        &self.inner.me,
+                        &t.recipient,
+                        KIND_FILE_BODY,
+                        text,
+                        unix_now(),
+                    );
                     async move { (i, self.publish_rumor(&t.recipient, &rumor).await) }
                 })
                 .buffer_unordered(self.inner.settings.window.max(1));
@@ -612,11 +619,9 @@ impl Chat {
                     Err(reason) => failed.push((i, reason)),
                 }
             }
+            drop(results);
             todo = failed.iter().map(|(i, _)| *i).collect();
-            if let (Some((i, reason)), true) = (failed.first(), todo.is_empty()) {
-                let _ = (i, reason);
-            }
-            if !failed.is_empty() && _round + 1 == PUBLISH_ROUNDS {
+            if !failed.is_empty() && round == PUBLISH_ROUNDS {
                 let (i, why) = failed.swap_remove(0);
                 let reason = format!("no relay accepted chunk {i}: {why}");
                 self.store()
@@ -737,10 +742,7 @@ impl Chat {
                 Some(id) = resumed_rx.recv() => events.push(ChatEvent::Resumed { message_id: id }),
                 _ = tick.tick() => self.stalled(&mut events).await?,
             }
-            if events
-                .iter()
-                .any(|e| on_event(e) == ControlFlow::Break(()))
-            {
+            if events.iter().any(|e| on_event(e) == ControlFlow::Break(())) {
                 break Ok(());
             }
         };
@@ -1068,8 +1070,13 @@ impl Chat {
             }
             Ok(true) => {}
         }
-        self.store()
-            .partial_put_chunk(&from, &file_id, chunk.index, chunk.count, text.as_bytes())?;
+        self.store().partial_put_chunk(
+            &from,
+            &file_id,
+            chunk.index,
+            chunk.count,
+            text.as_bytes(),
+        )?;
         let (received, total, filename, complete, message_id) = {
             let mut transfers = self.transfers();
             let Some(t) = transfers.get_mut(&key) else {
@@ -1188,16 +1195,15 @@ impl Chat {
 
     /// Puts a complete transfer together from the store through kez-core's assembler (every
     /// rule of SPEC.md §16.4 and the SHA-256), saves the file, and sends the receipt.
-    fn finalize(
-        &self,
-        key: &(Peer, [u8; 16]),
-        out: &mut Vec<ChatEvent>,
-    ) -> Result<(), ChatError> {
+    fn finalize(&self, key: &(Peer, [u8; 16]), out: &mut Vec<ChatEvent>) -> Result<(), ChatError> {
         let (from, file_id) = *key;
         let Some(partial) = self.store().partial_load(&from, &file_id)? else {
             return Ok(());
         };
-        let Some(Body::Pointer(pointer)) = partial.pointer_body.as_deref().and_then(|t| parse_body(t).ok())
+        let Some(Body::Pointer(pointer)) = partial
+            .pointer_body
+            .as_deref()
+            .and_then(|t| parse_body(t).ok())
         else {
             return Ok(());
         };
@@ -1248,7 +1254,7 @@ impl Chat {
         out: &mut Vec<ChatEvent>,
     ) -> Result<(), ChatError> {
         let reason = match error {
-            CoreError::BadChunk { fault, .. } => format!("bad_chunk ({})", fault.kind()),
+            CoreError::BadChunk { fault, .. } => format!("bad_chunk ({})", fault.name()),
             e => e.kind().to_owned(),
         };
         let t = self.transfers().remove(key);
@@ -1300,7 +1306,7 @@ impl Chat {
             }
             answered.insert(file_id, now);
         }
-        let chunks = missing.iter().filter(|&&i| i < state.t.n).count() as u32;
+        let chunks = count(missing.iter().filter(|&&i| i < state.t.n).count());
         out.push(ChatEvent::ResendAnswered {
             to: from,
             file_id,
@@ -1322,8 +1328,7 @@ impl Chat {
         let Some(m) = store.message_by_rumor(id)? else {
             return Ok(());
         };
-        if m.direction == Direction::Out && m.peer == from && m.state != MessageState::Delivered
-        {
+        if m.direction == Direction::Out && m.peer == from && m.state != MessageState::Delivered {
             store.set_state(m.id, &MessageState::Delivered)?;
             out.push(ChatEvent::Delivered { message_id: m.id });
         }
@@ -1382,7 +1387,7 @@ impl Chat {
             out.push(ChatEvent::ResendRequested {
                 to: from,
                 file_id,
-                missing: missing.len() as u32,
+                missing: count(missing.len()),
             });
         }
         Ok(())
@@ -1442,7 +1447,9 @@ pub fn chunk_size_for(size: u64, budget: usize) -> Result<u32, ChatError> {
 /// The message length of chunk `n − 1` of `n` with `chunk_size` bytes of data.
 fn chunk_message_len(chunk_size: u32, n: u32) -> usize {
     // every `"` of the body is escaped inside the rumor's JSON; base64 and digits never are
-    let quotes = body::chunk(&FileId([0; 16]), 0, 1, &[]).matches('"').count();
+    let quotes = body::chunk(&FileId([0; 16]), 0, 1, &[])
+        .matches('"')
+        .count();
     let body_len = body::chunk_len(n - 1, n, chunk_size as usize);
     wrap::wrapped_len(KIND_FILE_BODY, body_len + quotes) + EVENT_MESSAGE_OVERHEAD
 }
@@ -1455,9 +1462,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
         .read_to_end(&mut data)
         .map_err(|e| e.to_string())?;
     if data.len() > MAX_FILE_SIZE as usize {
-        return Err(format!(
-            "larger than {MAX_FILE_SIZE} bytes (10 MiB)"
-        ));
+        return Err(format!("larger than {MAX_FILE_SIZE} bytes (10 MiB)"));
     }
     Ok(data)
 }
@@ -1493,6 +1498,11 @@ fn guess_mime(name: &str) -> &'static str {
         Some("mp4") => "video/mp4",
         _ => "application/octet-stream",
     }
+}
+
+/// A count as `u32` (counts here are bounded by `MAX_CHUNKS`).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 fn unix_now() -> u64 {

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod body;
+pub mod engine;
 pub mod event;
 pub mod pool;
 pub mod sanitize;

@@ -13,7 +13,13 @@
 //!
 //! PATH defaults to `$CARGO_TARGET_DIR/release/kez` (or `target/release/kez`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -33,7 +39,9 @@ fn data(len: usize) -> Vec<u8> {
     let mut state = 7u64;
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             (state >> 33) as u8
         })
         .collect()
@@ -48,7 +56,13 @@ async fn transfer(relays: &[String], rate: Option<f64>, len: usize, dir: &Path) 
         ..PoolConfig::default()
     };
     let _ = std::fs::remove_dir_all(dir);
-    let alice = Chat::open(key(0x11), &dir.join("alice"), config.clone(), Settings::default()).unwrap();
+    let alice = Chat::open(
+        key(0x11),
+        &dir.join("alice"),
+        config.clone(),
+        Settings::default(),
+    )
+    .unwrap();
     let bob = Chat::open(key(0x22), &dir.join("bob"), config, Settings::default()).unwrap();
     let file = dir.join("payload.bin");
     std::fs::create_dir_all(dir).unwrap();
@@ -67,7 +81,10 @@ async fn transfer(relays: &[String], rate: Option<f64>, len: usize, dir: &Path) 
     // let the subscription reach the relays before timing
     tokio::time::sleep(Duration::from_millis(300)).await;
     let start = Instant::now();
-    let report = alice.send_file(&alice_peer(), &file, &|_| {}).await.unwrap();
+    let report = alice
+        .send_file(&alice_peer(), &file, &|_| {})
+        .await
+        .unwrap();
     listener.await.unwrap();
     (start.elapsed().as_secs_f64(), report.events)
 }
@@ -92,7 +109,11 @@ fn peak_rss(kez: &Path, args: &[&str]) -> u64 {
         .env("KEZ_REPORT_RSS", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     stderr
         .lines()
@@ -124,10 +145,13 @@ async fn main() {
     println!("| 10 MiB, 5 relays, unpaced | {events} | {secs:.2} s | – | – |");
 
     if kez.is_file() {
-        let fresh = LocalRelays::start_with(5, RelayOptions {
-            nip11_max_message: Some(524_288),
-            ..RelayOptions::default()
-        })
+        let fresh = LocalRelays::start_with(
+            5,
+            RelayOptions {
+                nip11_max_message: Some(524_288),
+                ..RelayOptions::default()
+            },
+        )
         .await;
         let mut relay_args = Vec::new();
         for url in &fresh.urls {
@@ -140,7 +164,9 @@ async fn main() {
             let seed = format!("{seed:02x}").repeat(32);
             let out = d.join(format!("{name}.key"));
             let status = Command::new(&kez)
-                .args(["identity", "new", "--alg", "nostr", "--seed", &seed, "--force", "--out"])
+                .args([
+                    "identity", "new", "--alg", "nostr", "--seed", &seed, "--force", "--out",
+                ])
                 .arg(&out)
                 .output()
                 .unwrap();
@@ -148,12 +174,20 @@ async fn main() {
         }
         let file = d.join("ten.bin");
         std::fs::write(&file, data(10 << 20)).unwrap();
-        let to = kez_core::KeyRef::from_bytes(Alg::Bip340, alice_peer()).unwrap().to_string();
+        let to = kez_core::KeyRef::from_bytes(Alg::Bip340, alice_peer())
+            .unwrap()
+            .to_string();
         let mut send: Vec<String> = vec!["chat".into(), "send-file".into(), "--key".into()];
         send.push(d.join("a.key").display().to_string());
         send.extend(["--store".into(), d.join("a-store").display().to_string()]);
         send.extend(relay_args.iter().cloned());
-        send.extend(["--rate".into(), "0".into(), "--to".into(), to, file.display().to_string()]);
+        send.extend([
+            "--rate".into(),
+            "0".into(),
+            "--to".into(),
+            to,
+            file.display().to_string(),
+        ]);
         let send: Vec<&str> = send.iter().map(String::as_str).collect();
         let sender = peak_rss(&kez, &send);
         let mut listen: Vec<String> = vec!["chat".into(), "listen".into(), "--key".into()];
@@ -167,10 +201,21 @@ async fn main() {
         println!();
         println!("| process (10 MiB file) | peak RSS | RSS / file size |");
         println!("| --- | ---: | ---: |");
-        println!("| kez chat send-file | {:.1} MiB | {:.2} |", sender as f64 / 1024.0, sender as f64 / mib);
-        println!("| kez chat listen | {:.1} MiB | {:.2} |", receiver as f64 / 1024.0, receiver as f64 / mib);
+        println!(
+            "| kez chat send-file | {:.1} MiB | {:.2} |",
+            sender as f64 / 1024.0,
+            sender as f64 / mib
+        );
+        println!(
+            "| kez chat listen | {:.1} MiB | {:.2} |",
+            receiver as f64 / 1024.0,
+            receiver as f64 / mib
+        );
     } else {
-        println!("\n(no kez binary at {}: build it with `cargo build --release -p kez-cli` for the memory figures)", kez.display());
+        println!(
+            "\n(no kez binary at {}: build it with `cargo build --release -p kez-cli` for the memory figures)",
+            kez.display()
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,7 +1,13 @@
 //! `kez chat` end to end through the binary: two identities, local relays (five in this process,
 //! and a separate nostr-rs-relay process), files checked by hash. SPEC.md §16.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 mod common;
 
@@ -11,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Run, kez_env, scratch};
-use kez_testkit::nostr::LocalRelays;
+use kez_testkit::nostr::{LocalRelays, RelayOptions};
 use kez_testkit::nostr_rs_relay::NostrRsRelay;
 use sha2::{Digest as _, Sha256};
 
@@ -26,13 +32,22 @@ fn person(dir: &Path, name: &str, seed: u8) -> Person {
     let key = dir.join(format!("{name}.key"));
     let seed = format!("{seed:02x}").repeat(32);
     let key = key.to_str().unwrap().to_owned();
-    let run = kez(&["identity", "new", "--alg", "nostr", "--seed", &seed, "--out", &key], &[]);
+    let run = kez(
+        &[
+            "identity", "new", "--alg", "nostr", "--seed", &seed, "--out", &key,
+        ],
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = kez(&["identity", "show", "--key", &key], &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     Person {
         key,
-        store: dir.join(format!("{name}-store")).to_str().unwrap().to_owned(),
+        store: dir
+            .join(format!("{name}-store"))
+            .to_str()
+            .unwrap()
+            .to_owned(),
         keyref: run.stdout.trim().to_owned(),
     }
 }
@@ -69,7 +84,9 @@ fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed + 1;
     (0..len)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             (state >> 33) as u8
         })
         .collect()
@@ -114,12 +131,26 @@ async fn send_file_5_mb_through_five_relays() {
         assert_eq!(sha(&std::fs::read(&saved).unwrap()), sha(&file));
         assert!(got.stdout.contains("Receiving "), "{}", got.stdout);
         let inbox = run_chat("inbox", &bob, &[], &[]);
-        assert!(inbox.stdout.contains("[ready]  file report.bin (5000000 bytes)"), "{}", inbox.stdout);
+        assert!(
+            inbox
+                .stdout
+                .contains("[ready]  file report.bin (5000000 bytes)"),
+            "{}",
+            inbox.stdout
+        );
         // alice hears bob's receipt
         let heard = run_chat("listen", &alice, &urls, &["--for", "3"]);
-        assert!(heard.stdout.contains("delivered: message"), "{}", heard.stdout);
+        assert!(
+            heard.stdout.contains("delivered: message"),
+            "{}",
+            heard.stdout
+        );
         let inbox = run_chat("inbox", &alice, &[], &[]);
-        assert!(inbox.stdout.contains("[delivered]  file report.bin"), "{}", inbox.stdout);
+        assert!(
+            inbox.stdout.contains("[delivered]  file report.bin"),
+            "{}",
+            inbox.stdout
+        );
     })
     .await
     .unwrap();
@@ -171,7 +202,11 @@ async fn receiver_killed_mid_transfer_then_restarted() {
         listener.kill().unwrap();
         listener.wait().unwrap();
         let sent = sender.wait_with_output().unwrap();
-        assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+        assert!(
+            sent.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sent.stderr)
+        );
         let got = run_chat("listen", &bob, &urls, &["--count", "1", "--for", "120"]);
         assert_eq!(got.code, 0, "{}", got.stderr);
         let saved = saved_path(&got.stdout);
@@ -192,7 +227,12 @@ async fn separate_relay_process() {
         let file = data(300_000, 3);
         let path = dir.join("via-relay.bin");
         std::fs::write(&path, &file).unwrap();
-        let sent = run_chat("send", &alice, &urls, &["--to", &bob.keyref, "over a real relay"]);
+        let sent = run_chat(
+            "send",
+            &alice,
+            &urls,
+            &["--to", &bob.keyref, "over a real relay"],
+        );
         assert_eq!(sent.code, 0, "{}", sent.stderr);
         let sent = run_chat(
             "send-file",
@@ -214,7 +254,7 @@ async fn separate_relay_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_10_mib_is_a_friendly_error() {
-    let relays = LocalRelays::start(1, &[]).await;
+    let relays = LocalRelays::start_with(1, RelayOptions::default()).await;
     let urls = relays.urls.clone();
     tokio::task::spawn_blocking(move || {
         let dir = scratch("chat-too-large");
@@ -239,5 +279,5 @@ async fn over_10_mib_is_a_friendly_error() {
     })
     .await
     .unwrap();
-    assert_eq!(relays.event_count(0).await, 0);
+    assert_eq!(relays.stats(0).received, 0);
 }

@@ -41,7 +41,11 @@ pub(super) fn send(args: &ChatSend, json: bool) -> Result<Done, Failure> {
             "sent {} (accepted by {} relay{})\n",
             hex(&report.rumor_id),
             report.accepted_by.len(),
-            if report.accepted_by.len() == 1 { "" } else { "s" }
+            if report.accepted_by.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
         )
         .into_bytes()
     };
@@ -70,9 +74,10 @@ pub(super) fn send_file(args: &ChatSendFile, json: bool) -> Result<Done, Failure
         bar.finish_and_clear();
     }
     let report = report.map_err(failure)?;
-    let chunks = report
-        .chunk_size
-        .map_or_else(|| "inline".to_owned(), |c| format!("{} chunks of {c} bytes", report.events - 1));
+    let chunks = report.chunk_size.map_or_else(
+        || "inline".to_owned(),
+        |c| format!("{} chunks of {c} bytes", report.events - 1),
+    );
     let line = if json {
         output::canonical_line(&output::object_text(&[
             ("events", &report.events.to_string()),
@@ -137,7 +142,8 @@ pub(super) fn inbox(args: &ChatInbox, json: bool) -> Result<Done, Failure> {
         (None, Some(dir)) => PathBuf::from(dir),
         (None, None) => default_store(&key(&args.identity)?)?,
     };
-    let store = kez_chat::store::Store::open(&dir).map_err(|e| Failure::io_msg(format!("store: {e}")))?;
+    let store =
+        kez_chat::store::Store::open(&dir).map_err(|e| Failure::io_msg(format!("store: {e}")))?;
     let store_err = |e: kez_chat::store::StoreError| Failure::io_msg(format!("store: {e}"));
     let mut out = String::new();
     for conversation in store.conversations().map_err(store_err)? {
@@ -175,7 +181,10 @@ pub(super) fn inbox(args: &ChatInbox, json: bool) -> Result<Done, Failure> {
                     ]),
                 )));
             } else {
-                out.push_str(&format!("  {direction:>3}  [{state}]  {}\n", one_line(&what)));
+                out.push_str(&format!(
+                    "  {direction:>3}  [{state}]  {}\n",
+                    one_line(&what)
+                ));
             }
         }
     }
@@ -184,7 +193,9 @@ pub(super) fn inbox(args: &ChatInbox, json: bool) -> Result<Done, Failure> {
 
 fn print_event(event: &ChatEvent, json: bool) {
     let line = match event {
-        ChatEvent::Text { from, text } if json => json_line(&[("from", &npub(from)), ("text", text), ("type", "text")]),
+        ChatEvent::Text { from, text } if json => {
+            json_line(&[("from", &npub(from)), ("text", text), ("type", "text")])
+        }
         ChatEvent::Text { from, text } => format!("{}: {}\n", npub(from), one_line(text)),
         ChatEvent::Progress {
             from,
@@ -217,15 +228,27 @@ fn print_event(event: &ChatEvent, json: bool) {
             ("type", "file"),
         ]),
         ChatEvent::FileReady { from, path, size } => {
-            format!("{}: file saved: {} ({size} bytes)\n", npub(from), path.display())
+            format!(
+                "{}: file saved: {} ({size} bytes)\n",
+                npub(from),
+                path.display()
+            )
         }
-        ChatEvent::FileFailed { from, filename, reason } if json => json_line(&[
+        ChatEvent::FileFailed {
+            from,
+            filename,
+            reason,
+        } if json => json_line(&[
             ("filename", filename.as_deref().unwrap_or("")),
             ("from", &npub(from)),
             ("reason", reason),
             ("type", "failed"),
         ]),
-        ChatEvent::FileFailed { from, filename, reason } => format!(
+        ChatEvent::FileFailed {
+            from,
+            filename,
+            reason,
+        } => format!(
             "{}: file failed: {} ({reason})\n",
             npub(from),
             one_line(filename.as_deref().unwrap_or(""))
@@ -405,7 +428,7 @@ fn pool_config(args: &ChatRelays) -> Result<PoolConfig, Failure> {
     config.relays = relays;
     match args.rate.or(file.rate) {
         Some(rate) if rate.is_finite() && rate > 0.0 => config.rate = Some(rate),
-        Some(rate) if rate == 0.0 => config.rate = None,
+        Some(0.0) => config.rate = None,
         Some(_) => return Err(Failure::usage("--rate: expected a number ≥ 0")),
         None => {}
     }
@@ -448,13 +471,23 @@ fn read_config(path: Option<&Path>) -> Result<FileConfig, Failure> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || Failure::usage(format!("{}:{}: expected NAME = VALUE", path.display(), n + 1));
+        let bad = || {
+            Failure::usage(format!(
+                "{}:{}: expected NAME = VALUE",
+                path.display(),
+                n + 1
+            ))
+        };
         let (name, value) = line.split_once('=').ok_or_else(bad)?;
         match name.trim() {
             "relay" => config.relays.push(value.trim().to_owned()),
             "rate" => {
                 config.rate = Some(value.trim().parse().map_err(|_| {
-                    Failure::usage(format!("{}:{}: rate: expected a number", path.display(), n + 1))
+                    Failure::usage(format!(
+                        "{}:{}: rate: expected a number",
+                        path.display(),
+                        n + 1
+                    ))
                 })?);
             }
             other => {

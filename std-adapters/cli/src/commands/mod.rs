@@ -12,7 +12,8 @@ mod sigchain;
 mod verify;
 
 use crate::cli::{
-    ChatCommand, ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand, VerifyCommand,
+    ChatCommand, ClaimCommand, Cli, Command, IdentityCommand, SigCommand, SigchainCommand,
+    VerifyCommand,
 };
 use crate::output::{Done, Failure};
 
