@@ -122,6 +122,61 @@ async fn listen_until(
     seen
 }
 
+/// A listener running in the background that passes on every event until `ready`.
+struct Live {
+    events: tokio::sync::mpsc::UnboundedReceiver<ChatEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Live {
+    /// Starts `chat` listening and returns once its subscription is live on every relay: a
+    /// marker message sent through `marker` (the peer's pool) has come back.
+    async fn start(chat: &Chat, marker: &Chat) -> Self {
+        let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+        let listener = chat.clone();
+        let task = tokio::spawn(async move {
+            let _ = listener
+                .listen(tokio::time::sleep(DEADLINE), &mut |e: &ChatEvent| {
+                    let _ = tx.send(e.clone());
+                    if ready(e) {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .await;
+        });
+        let mut live = Self { events, task };
+        marker.send_text(&chat.me(), "marker").await.unwrap();
+        live.until(|e| matches!(e, ChatEvent::Text { text, .. } if text == "marker"))
+            .await;
+        live
+    }
+
+    /// Events until `done` (included), within the deadline.
+    async fn until(&mut self, mut done: impl FnMut(&ChatEvent) -> bool) -> Vec<ChatEvent> {
+        let mut seen = Vec::new();
+        tokio::time::timeout(DEADLINE, async {
+            while let Some(e) = self.events.recv().await {
+                let stop = done(&e);
+                seen.push(e);
+                if stop {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("deadline; seen {seen:?}"));
+        seen
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 fn ready(e: &ChatEvent) -> bool {
     matches!(
         e,
@@ -190,7 +245,7 @@ fn bodies(data: &[u8], chunk_size: usize, file_id: [u8; 16], name: &str) -> (Vec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_message_then_receipt() {
-    let relays = LocalRelays::start(5, &[]).await;
+    let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     let d = dirs();
     let alice = open(ALICE, &d.alice, &relays.urls, fast());
     let bob = open(BOB, &d.bob, &relays.urls, fast());
@@ -220,7 +275,14 @@ async fn text_message_then_receipt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_60_kb() {
-    let relays = LocalRelays::start(5, &[]).await;
+    let relays = LocalRelays::start_with(
+        5,
+        RelayOptions {
+            nip11_max_message: Some(262_144),
+            ..RelayOptions::default()
+        },
+    )
+    .await;
     let d = dirs();
     let data = file(60_000, 1);
     let path = write(&d, "photo.bin", &data);
@@ -234,22 +296,26 @@ async fn inline_60_kb() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_mb_chunked_pointer_last() {
-    let relays = LocalRelays::start(5, &[]).await;
+    let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     let d = dirs();
     let data = file(5_000_000, 2);
     let path = write(&d, "video.bin", &data);
     let alice = open(ALICE, &d.alice, &relays.urls, fast());
+    let bob = open(BOB, &d.bob, &relays.urls, fast());
+    // bob is live while alice sends: the chunks arrive first, the pointer last
+    let mut live = Live::start(&bob, &alice).await;
     let report = alice.send_file(&peer(BOB), &path, &|_| {}).await.unwrap();
     let chunk_size = report.chunk_size.unwrap();
     assert!(report.events > 1);
-    let bob = open(BOB, &d.bob, &relays.urls, fast());
-    let events = listen_until(&bob, ready).await;
+    let events = live.until(ready).await;
     let got = saved(&events);
     assert_eq!(sha(&got), sha(&data));
     // progress was reported as "Receiving N/M"
     let n = report.events - 1;
-    assert!(events.iter().any(|e| matches!(e, ChatEvent::Progress { received, total, .. } if *received == n && *total == n)));
-    assert!(chunk_size as usize >= kez_core::MIN_CHUNK_SIZE as usize);
+    assert!(events.iter().any(
+        |e| matches!(e, ChatEvent::Progress { received, total, .. } if *received == n && *total == n)
+    ));
+    assert!(chunk_size >= kez_core::MIN_CHUNK_SIZE);
     let m = bob
         .with_store(|s| s.messages(&peer(ALICE)))
         .unwrap()
@@ -266,23 +332,33 @@ async fn five_mb_chunked_pointer_last() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pointer_before_chunks() {
-    let relays = LocalRelays::start(2, &[]).await;
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let d = dirs();
     let data = file(10_000, 3);
     let (chunks, pointer) = bodies(&data, 3_000, [7; 16], "early.bin");
-    let sender = RelayPool::new(pool(&relays.urls));
-    publish_body(&sender, ALICE, &peer(BOB), pointer).await;
-    for c in chunks.into_iter().rev() {
-        publish_body(&sender, ALICE, &peer(BOB), c).await;
-    }
+    let alice = open(ALICE, &d.alice, &relays.urls, fast());
     let bob = open(BOB, &d.bob, &relays.urls, fast());
-    let events = listen_until(&bob, ready).await;
+    let mut live = Live::start(&bob, &alice).await;
+    let sender = alice.pool();
+    publish_body(sender, ALICE, &peer(BOB), pointer).await;
+    let first = live
+        .until(|e| matches!(e, ChatEvent::Progress { .. }))
+        .await;
+    // the pointer alone: 0 of 4 chunks, the name known
+    assert!(matches!(
+        first.last(),
+        Some(ChatEvent::Progress { received: 0, total: 4, filename: Some(name), .. }) if name == "early.bin"
+    ));
+    for c in chunks.into_iter().rev() {
+        publish_body(sender, ALICE, &peer(BOB), c).await;
+    }
+    let events = live.until(ready).await;
     assert_eq!(saved(&events), data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receiver_restarted_mid_transfer() {
-    let relays = LocalRelays::start(3, &[]).await;
+    let relays = LocalRelays::start_with(3, RelayOptions::default()).await;
     let d = dirs();
     let data = file(300_000, 4);
     let (chunks, pointer) = bodies(&data, 3_000, [8; 16], "big.bin");
@@ -316,7 +392,7 @@ async fn receiver_restarted_mid_transfer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sender_interrupted_then_resumed() {
-    let relays = LocalRelays::start(3, &[]).await;
+    let relays = LocalRelays::start_with(3, RelayOptions::default()).await;
     let d = dirs();
     let data = file(400_000, 5);
     let path = write(&d, "resume.bin", &data);
@@ -361,7 +437,7 @@ async fn sender_interrupted_then_resumed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_relay_down() {
-    let relays = LocalRelays::start(5, &[]).await;
+    let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     relays.stop(0);
     let d = dirs();
     let data = file(200_000, 6);
@@ -422,7 +498,7 @@ async fn one_lossy_relay_among_five() {
         },
     )
     .await;
-    let good = LocalRelays::start(4, &[]).await;
+    let good = LocalRelays::start_with(4, RelayOptions::default()).await;
     let all: Vec<String> = relays.urls.iter().chain(&good.urls).cloned().collect();
     let d = dirs();
     let data = file(150_000, 8);
@@ -491,7 +567,7 @@ async fn over_10_mib_is_refused_before_anything_is_published() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunks_of_another_sender_never_join() {
-    let relays = LocalRelays::start(2, &[]).await;
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let d = dirs();
     let data = file(9_000, 10);
     let file_id = [9; 16];
@@ -522,37 +598,39 @@ async fn chunks_of_another_sender_never_join() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conflicting_duplicate_fails_with_reason() {
-    let relays = LocalRelays::start(2, &[]).await;
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let d = dirs();
     let data = file(9_000, 11);
     let (chunks, pointer) = bodies(&data, 3_000, [10; 16], "dup.bin");
     let (other, _) = bodies(&file(9_000, 12), 3_000, [10; 16], "dup.bin");
-    let sender = RelayPool::new(pool(&relays.urls));
-    publish_body(&sender, ALICE, &peer(BOB), chunks[0].clone()).await;
-    publish_body(&sender, ALICE, &peer(BOB), other[0].clone()).await;
-    for c in &chunks[1..] {
-        publish_body(&sender, ALICE, &peer(BOB), c.clone()).await;
-    }
-    publish_body(&sender, ALICE, &peer(BOB), pointer).await;
+    let alice = open(ALICE, &d.alice, &relays.urls, fast());
     let bob = open(BOB, &d.bob, &relays.urls, fast());
-    let events = listen_until(&bob, ready).await;
+    let mut live = Live::start(&bob, &alice).await;
+    let sender = alice.pool();
+    publish_body(sender, ALICE, &peer(BOB), chunks[0].clone()).await;
+    publish_body(sender, ALICE, &peer(BOB), other[0].clone()).await;
+    let events = live.until(ready).await;
     assert_eq!(failure(&events), "bad_chunk (conflict)");
+    // never ready, even when the rest arrives
+    for c in &chunks[1..] {
+        publish_body(sender, ALICE, &peer(BOB), c.clone()).await;
+    }
+    publish_body(sender, ALICE, &peer(BOB), pointer).await;
+    drop(live);
+    let more = listen_until(&bob, |_| false);
+    let _ = tokio::time::timeout(Duration::from_secs(3), more).await;
     let m = bob.with_store(|s| s.messages(&peer(ALICE))).unwrap();
+    let file = m.iter().find(|m| m.attachment.is_some()).unwrap();
     assert_eq!(
-        m[0].state,
+        file.state,
         MessageState::Failed("bad_chunk (conflict)".to_owned())
     );
-    // never ready, even after more chunks
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, ChatEvent::FileReady { .. }))
-    );
+    assert!(std::fs::read_dir(d.bob.join("files")).map_or(true, |mut r| r.next().is_none()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_mismatch_fails_and_saves_nothing() {
-    let relays = LocalRelays::start(2, &[]).await;
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let d = dirs();
     let data = file(9_000, 13);
     let fid = FileId([11; 16]);
@@ -575,7 +653,7 @@ async fn hash_mismatch_fails_and_saves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_file_names_are_sanitized() {
-    let relays = LocalRelays::start(2, &[]).await;
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let d = dirs();
     let sender = RelayPool::new(pool(&relays.urls));
     let names = [

@@ -107,7 +107,7 @@ fn sha(bytes: &[u8]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_file_5_mb_through_five_relays() {
-    let relays = LocalRelays::start(5, &[]).await;
+    let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     let urls = relays.urls.clone();
     tokio::task::spawn_blocking(move || {
         let dir = scratch("chat-5mb");
@@ -158,7 +158,7 @@ async fn send_file_5_mb_through_five_relays() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receiver_killed_mid_transfer_then_restarted() {
-    let relays = LocalRelays::start(3, &[]).await;
+    let relays = LocalRelays::start_with(3, RelayOptions::default()).await;
     let urls = relays.urls.clone();
     tokio::task::spawn_blocking(move || {
         let dir = scratch("chat-kill-receiver");
