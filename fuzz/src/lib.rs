@@ -36,6 +36,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("envelope", envelope),
     ("assembler", assembler),
     ("sigchain", sigchain),
+    ("compact_zstd", zstd_frame),
 ];
 
 /// JCS: canonical output is accepted again and is a fixed point; the fixed-buffer sink agrees
@@ -544,5 +545,35 @@ pub fn sigchain(data: &[u8]) -> bool {
         "devices differ on replay"
     );
     assert_eq!(again.claims(), replay.claims(), "claims differ on replay");
+    true
+}
+
+/// Raw zstd frames through kez-core's bounded decoder (the `compact_zstd` target's kez half;
+/// its comparison with the zstd C library lives in `fuzz_targets/compact_zstd.rs` only, so
+/// this replay on stable builds no C). Accepted when the frame decodes into a
+/// [`MAX_DECOMPRESSED`] buffer; the output then decodes again, alone, into a buffer of exactly
+/// its size, and a buffer one byte short is refused.
+pub fn zstd_frame(data: &[u8]) -> bool {
+    use kez_core::{MAX_WINDOW, zstd_decode_bounded};
+    let mut out = vec![0u8; MAX_DECOMPRESSED];
+    let Ok(n) = zstd_decode_bounded(data, &mut out, MAX_WINDOW) else {
+        return false;
+    };
+    assert!(n <= MAX_DECOMPRESSED, "wrote past the limit");
+    let mut exact = vec![0u8; n];
+    assert_eq!(zstd_decode_bounded(data, &mut exact, MAX_WINDOW), Ok(n));
+    assert_eq!(
+        out.get(..n),
+        Some(exact.as_slice()),
+        "output depends on the buffer"
+    );
+    if let Some(short) = exact.get_mut(..n.saturating_sub(1)) {
+        if n > 0 {
+            assert!(
+                zstd_decode_bounded(data, short, MAX_WINDOW).is_err(),
+                "a buffer one byte short was enough"
+            );
+        }
+    }
     true
 }
