@@ -271,7 +271,9 @@ mod compact {
     }
 
     /// Decodes exactly one zstd frame into `out`, rejecting dictionaries, windows above
-    /// `max_window`, output beyond `out.len()`, checksum mismatches and trailing bytes.
+    /// `max_window`, output beyond `out.len()`, checksum mismatches, trailing bytes, and
+    /// Huffman-coded literals whose streams do not each decode exactly their share (SPEC.md
+    /// §9.2 step 7: ruzstd alone would accept those, with bytes other decoders do not give).
     ///
     /// # Errors
     /// [`Error::BadCompression`] or [`Error::TooLarge`].
@@ -294,7 +296,12 @@ mod compact {
             return Err(Error::TooLarge { limit });
         }
         let mut written = 0usize;
+        // the Huffman tree a treeless literals section reuses (SPEC.md §9.2 step 7)
+        let mut tree = None;
         loop {
+            // ruzstd does not check each Huffman stream's share of the literals: kez does,
+            // before ruzstd decodes the block (`src` starts at its Block_Header)
+            crate::zstd_literals::check_block(src, &mut tree, limit.saturating_sub(written))?;
             dec.decode_blocks(&mut src, BlockDecodingStrategy::UptoBlocks(1))
                 .map_err(|_| Error::BadCompression)?;
             let done = dec.is_finished();

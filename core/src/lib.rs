@@ -25,6 +25,8 @@ mod keys;
 pub mod nip44;
 mod status;
 mod subject;
+#[cfg(feature = "alloc")]
+mod zstd_literals;
 
 pub use assembler::{Added, Assembler};
 #[cfg(feature = "batch")]

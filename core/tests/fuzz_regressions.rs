@@ -122,3 +122,39 @@ fn checks_reject_garbage_without_panicking() {
         }
     }
 }
+
+/// The frame the `compact_zstd` differential found (`fuzz/README.md`): a libzstd frame with
+/// seven bytes changed whose four Huffman streams decode 345, 346, 345 and 344 symbols where
+/// each must decode 345 (RFC 8878 §3.1.1.3.1.6). ruzstd alone accepted it, and libzstd's
+/// default build too, with other bytes; kez refuses it, as a raw frame and as a compact string.
+/// The frame it was made from still decodes.
+#[test]
+fn compact_zstd_huffman_stream_shares() {
+    use base64ct::{Base64UrlUnpadded, Encoding as _};
+    use kez_core::{Error, MAX_DECOMPRESSED, MAX_WINDOW, decode_compact, zstd_decode_bounded};
+    use sha2::{Digest, Sha256};
+
+    let read = |p: &str| fs::read(fuzz_dir(p)).unwrap();
+    let mut out = vec![0u8; MAX_DECOMPRESSED];
+    let bad = read("regressions/compact_zstd/huffman-stream-shares-differ.zst");
+    assert_eq!(
+        zstd_decode_bounded(&bad, &mut out, MAX_WINDOW),
+        Err(Error::BadCompression)
+    );
+    let text = format!("kez:z1:{}", Base64UrlUnpadded::encode_string(&bad));
+    assert_eq!(decode_compact(&text, &mut out), Err(Error::BadCompression));
+
+    let good = read("seeds/compact_zstd/c-fast.zst");
+    assert_eq!(good.len(), bad.len());
+    assert_eq!(zstd_decode_bounded(&good, &mut out, MAX_WINDOW), Ok(3000));
+    // byte for byte what `zstd -d` (libzstd 1.5.4) gives: the start of a KEZ vectors file
+    assert!(out.starts_with(b"{\n  \"area\": \"sigchain\","));
+    let digest: String = Sha256::digest(&out[..3000])
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        digest,
+        "a982aedc31ac090c1eef6f17b8d28c96ebcc337399cb98df4f6b5421bf1e28f9"
+    );
+}

@@ -24,6 +24,7 @@ pub type Check = fn(&[u8]) -> bool;
 /// its check.
 pub const TARGETS: &[(&str, Check)] = &[
     ("jcs", jcs),
+    ("jcs_diff", jcs_diff),
     ("claim_parse", claim_parse),
     ("decode_any", decode_any),
     ("compact", compact),
@@ -36,6 +37,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("envelope", envelope),
     ("assembler", assembler),
     ("sigchain", sigchain),
+    ("compact_zstd", zstd_frame),
 ];
 
 /// JCS: canonical output is accepted again and is a fixed point; the fixed-buffer sink agrees
@@ -66,6 +68,62 @@ pub fn jcs(data: &[u8]) -> bool {
         );
     }
     true
+}
+
+/// JCS against serde_json's value model (`float_roundtrip` on, `arbitrary_precision` off):
+/// whatever kez accepts, serde_json accepts too, with the same value (strings, member sets,
+/// element order, numbers as f64), and kez's canonical output parses in serde_json to that value
+/// again. Whatever serde_json accepts and kez refuses must be one of the refusals serde_json
+/// does not make: a duplicate name (serde_json keeps the last member) or nesting deeper than
+/// `MAX_DEPTH` (serde_json allows 128). Everything else both refuse alike: lone surrogates,
+/// numbers that overflow f64, control characters, bad UTF-8, trailing data.
+pub fn jcs_diff(data: &[u8]) -> bool {
+    let theirs = serde_json::from_slice::<serde_json::Value>(data);
+    let ours = jcs::canonicalize_to_vec(data);
+    match (ours, theirs) {
+        (Ok(canonical), Ok(value)) => {
+            let again = serde_json::from_slice::<serde_json::Value>(&canonical);
+            assert!(
+                again.is_ok(),
+                "serde_json refuses kez's canonical output: {again:?}"
+            );
+            if let Ok(again) = again {
+                assert!(
+                    same_value(&value, &again),
+                    "canonical output changes the value: {value} vs {again}"
+                );
+            }
+            true
+        }
+        (Ok(_), Err(e)) => panic!("kez accepts, serde_json refuses: {e}"),
+        (Err(e), Ok(_)) => {
+            assert!(
+                matches!(e, Error::DuplicateKey { .. } | Error::TooDeep { .. }),
+                "serde_json accepts, kez refuses with {e:?}"
+            );
+            false
+        }
+        (Err(_), Err(_)) => false,
+    }
+}
+
+/// Equality of two serde_json values where numbers compare as the f64 they denote (kez
+/// canonicalizes every number through f64: `1.0` and `1`, `-0` and `0`, `1e2` and `100` are
+/// the same value) and objects as member sets.
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64().is_some() && x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// Claims: parse + verify (now = 0) never panic; `verify_json` agrees with the two steps; the
@@ -544,5 +602,35 @@ pub fn sigchain(data: &[u8]) -> bool {
         "devices differ on replay"
     );
     assert_eq!(again.claims(), replay.claims(), "claims differ on replay");
+    true
+}
+
+/// Raw zstd frames through kez-core's bounded decoder (the `compact_zstd` target's kez half;
+/// its comparison with the zstd C library lives in `fuzz_targets/compact_zstd.rs` only, so
+/// this replay on stable builds no C). Accepted when the frame decodes into a
+/// [`MAX_DECOMPRESSED`] buffer; the output then decodes again, alone, into a buffer of exactly
+/// its size, and a buffer one byte short is refused.
+pub fn zstd_frame(data: &[u8]) -> bool {
+    use kez_core::{MAX_WINDOW, zstd_decode_bounded};
+    let mut out = vec![0u8; MAX_DECOMPRESSED];
+    let Ok(n) = zstd_decode_bounded(data, &mut out, MAX_WINDOW) else {
+        return false;
+    };
+    assert!(n <= MAX_DECOMPRESSED, "wrote past the limit");
+    let mut exact = vec![0u8; n];
+    assert_eq!(zstd_decode_bounded(data, &mut exact, MAX_WINDOW), Ok(n));
+    assert_eq!(
+        out.get(..n),
+        Some(exact.as_slice()),
+        "output depends on the buffer"
+    );
+    if let Some(short) = exact.get_mut(..n.saturating_sub(1)) {
+        if n > 0 {
+            assert!(
+                zstd_decode_bounded(data, short, MAX_WINDOW).is_err(),
+                "a buffer one byte short was enough"
+            );
+        }
+    }
     true
 }
