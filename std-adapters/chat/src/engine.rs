@@ -249,6 +249,9 @@ struct Inner {
     transfers: Mutex<HashMap<(Peer, [u8; 16]), Transfer>>,
     /// When each outgoing transfer last answered a resend request.
     answered: Mutex<HashMap<[u8; 16], Instant>>,
+    /// Publishing started by the listener (receipts, resend requests and answers), finished
+    /// before [`Chat::listen`] returns.
+    background: Mutex<tokio::task::JoinSet<()>>,
 }
 
 /// What the listener remembers of a pending incoming transfer (the chunks are in the store).
@@ -301,6 +304,7 @@ impl Chat {
                 settings,
                 transfers: Mutex::new(HashMap::new()),
                 answered: Mutex::new(HashMap::new()),
+                background: Mutex::new(tokio::task::JoinSet::new()),
             }),
         })
     }
@@ -747,7 +751,33 @@ impl Chat {
             }
         };
         resume_task.abort();
+        self.flush().await;
         result
+    }
+
+    /// Runs `task` in the background; [`Chat::listen`] waits for it before returning.
+    fn background(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let mut set = self
+            .inner
+            .background
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // reap what has finished so the set stays small
+        while set.try_join_next().is_some() {}
+        set.spawn(task);
+    }
+
+    /// Waits for the background publishing (each publish is bounded by the pool's timeouts,
+    /// a resend answer by its chunks' pacing).
+    async fn flush(&self) {
+        let mut set = std::mem::take(
+            &mut *self
+                .inner
+                .background
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        while set.join_next().await.is_some() {}
     }
 
     /// Rebuilds the pending incoming transfers from the store.
@@ -1313,7 +1343,7 @@ impl Chat {
             chunks,
         });
         let chat = self.clone();
-        tokio::spawn(async move {
+        self.background(async move {
             let _ = chat.run_outgoing(&file_id, Some(&missing), &|_| {}).await;
         });
     }
@@ -1347,7 +1377,7 @@ impl Chat {
             unix_now(),
         );
         let chat = self.clone();
-        tokio::spawn(async move {
+        self.background(async move {
             let _ = chat.publish_rumor(&to, &rumor).await;
         });
     }
@@ -1381,7 +1411,7 @@ impl Chat {
             let text = body::resend(&FileId(file_id), &missing);
             let rumor = Rumor::new(&self.inner.me, &from, KIND_FILE_BODY, text, unix_now());
             let chat = self.clone();
-            tokio::spawn(async move {
+            self.background(async move {
                 let _ = chat.publish_rumor(&from, &rumor).await;
             });
             out.push(ChatEvent::ResendRequested {
