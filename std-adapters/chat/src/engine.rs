@@ -457,7 +457,7 @@ impl Chat {
         let now = unix_now();
         if data.len() <= MAX_INLINE_SIZE as usize {
             let text = body::inline(&filename, &mime, &data);
-            if message_len(&text) <= budget {
+            if event_len(&text) <= budget {
                 let rumor = Rumor::new(&self.inner.me, to, KIND_FILE_BODY, text, now);
                 let message_id = self.store().add_message(&NewMessage {
                     peer: *to,
@@ -1424,10 +1424,16 @@ impl Chat {
     }
 }
 
+/// The length of the wrap event's JSON carrying `body` in a KEZ-kind rumor.
+#[must_use]
+pub fn event_len(body: &str) -> usize {
+    wrap::wrapped_len(KIND_FILE_BODY, escaped_len(body))
+}
+
 /// The length of the `["EVENT",<wrap>]` message carrying `body` in a KEZ-kind rumor.
 #[must_use]
 pub fn message_len(body: &str) -> usize {
-    wrap::wrapped_len(KIND_FILE_BODY, escaped_len(body)) + EVENT_MESSAGE_OVERHEAD
+    event_len(body) + EVENT_MESSAGE_OVERHEAD
 }
 
 /// Bytes of `text` as a JSON string's inside, escaped as event serialization does.
@@ -1448,14 +1454,15 @@ pub fn chunk_count(size: u64, chunk_size: u32) -> u32 {
 }
 
 /// The chunk size rule of SPEC.md §16.6: the largest multiple of 3 in `[MIN_CHUNK_SIZE,
-/// MAX_CHUNK_SIZE]` whose largest chunk message fits `budget`.
+/// MAX_CHUNK_SIZE]` whose largest chunk's wrap event fits `budget` (an event length, as
+/// [`RelayPool::max_event_len`] gives it).
 ///
 /// # Errors
 /// [`ChatError::RelaysTooSmall`] when even `MIN_CHUNK_SIZE` does not fit.
 pub fn chunk_size_for(size: u64, budget: usize) -> Result<u32, ChatError> {
     let fits = |c: u32| {
         let n = chunk_count(size, c).max(1);
-        chunk_message_len(c, n) <= budget
+        chunk_event_len(c, n) <= budget
     };
     // multiples of 3: lo and hi are indices c / 3
     let mut lo = MIN_CHUNK_SIZE.div_ceil(3);
@@ -1474,14 +1481,14 @@ pub fn chunk_size_for(size: u64, budget: usize) -> Result<u32, ChatError> {
     Ok(lo * 3)
 }
 
-/// The message length of chunk `n − 1` of `n` with `chunk_size` bytes of data.
-fn chunk_message_len(chunk_size: u32, n: u32) -> usize {
+/// The wrap event length of chunk `n − 1` of `n` with `chunk_size` bytes of data.
+fn chunk_event_len(chunk_size: u32, n: u32) -> usize {
     // every `"` of the body is escaped inside the rumor's JSON; base64 and digits never are
     let quotes = body::chunk(&FileId([0; 16]), 0, 1, &[])
         .matches('"')
         .count();
     let body_len = body::chunk_len(n - 1, n, chunk_size as usize);
-    wrap::wrapped_len(KIND_FILE_BODY, body_len + quotes) + EVENT_MESSAGE_OVERHEAD
+    wrap::wrapped_len(KIND_FILE_BODY, body_len + quotes)
 }
 
 /// Reads a file of at most `MAX_FILE_SIZE` bytes (a file that grew past it is refused).
@@ -1564,5 +1571,42 @@ pub fn state_text(m: &Message) -> String {
         },
         MessageState::Ready => "ready".to_owned(),
         MessageState::Failed(reason) => format!("failed ({reason})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn chunk_size_from_relay_limits() {
+        // the event budgets of relays capping the whole message at 512, 256, 128 and 64 KiB
+        // (SPEC.md §16.5 sizes): the largest multiple of 3 whose last chunk's wrap fits
+        let size = 5_000_000;
+        assert_eq!(chunk_size_for(size, 524_288 - 10).unwrap(), 81_918);
+        assert_eq!(chunk_size_for(size, 262_144 - 10).unwrap(), 81_918);
+        // nostr-rs-relay's 128 KiB and strfry's 64 KiB: about half and a quarter of that
+        let c = chunk_size_for(size, 131_072 - 10).unwrap();
+        assert!((40_000..43_000).contains(&c), "{c}");
+        let c = chunk_size_for(size, 65_536 - 10).unwrap();
+        assert!((20_000..21_500).contains(&c), "{c}");
+        for budget in [8_000, 30_000, 65_526, 131_062, 200_000] {
+            let c = chunk_size_for(size, budget).unwrap();
+            assert_eq!(c % 3, 0);
+            let n = chunk_count(size, c);
+            assert!(chunk_event_len(c, n) <= budget);
+            if c + 3 <= MAX_CHUNK_SIZE {
+                assert!(chunk_event_len(c + 3, chunk_count(size, c + 3)) > budget);
+            }
+            // the real body agrees with the arithmetic
+            let text = body::chunk(&FileId([7; 16]), n - 1, n, &vec![0; c as usize]);
+            assert_eq!(event_len(&text), chunk_event_len(c, n));
+        }
+        assert!(matches!(
+            chunk_size_for(size, 2_000),
+            Err(ChatError::RelaysTooSmall { limit: 2_000 })
+        ));
     }
 }
