@@ -376,6 +376,7 @@ pub fn body(data: &[u8]) -> bool {
                 .collect::<Vec<_>>()
                 .join(",")
         ),
+        Body::Receipt(id) => format!(r#"{{"id":"{}","type":"kez-receipt-v1"}}"#, hex(id)),
     };
     assert_eq!(
         parse_body(&again).as_ref(),
