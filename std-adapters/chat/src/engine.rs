@@ -402,8 +402,16 @@ impl Chat {
     /// Wraps `rumor` for `to` and publishes it to every relay: the relays that accepted it, or
     /// why none did.
     async fn publish_rumor(&self, to: &Peer, rumor: &Rumor) -> Result<Vec<String>, String> {
-        let event = wrap::wrap(&self.inner.key, to, rumor, unix_now())
-            .map_err(|e| format!("wrapping failed: {e}"))?;
+        // wrapping is CPU work (two envelopes, two signatures): off the async threads, so the
+        // OKs of earlier events keep being handled while later ones are wrapped
+        let chat = self.clone();
+        let (to_owned, rumor) = (*to, rumor.clone());
+        let event = tokio::task::spawn_blocking(move || {
+            wrap::wrap(&chat.inner.key, &to_owned, &rumor, unix_now())
+        })
+        .await
+        .map_err(|e| format!("wrapping failed: {e}"))?
+        .map_err(|e| format!("wrapping failed: {e}"))?;
         let published = self.inner.pool.publish(&event).await;
         if published.accepted.is_empty() {
             let reasons: Vec<String> = published

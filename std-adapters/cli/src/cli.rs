@@ -129,7 +129,8 @@ pub(crate) struct ChatListen {
     /// Stop after this many seconds [default: run until interrupted]
     #[arg(long = "for", value_name = "SECS", value_parser = seconds)]
     pub(crate) duration: Option<std::time::Duration>,
-    /// Stop after this many messages or files arrived (ready or failed)
+    /// Stop after this many messages or files arrived (ready or failed) or interrupted sends
+    /// were finished
     #[arg(long, value_name = "N")]
     pub(crate) count: Option<u64>,
     /// Seconds of silence before asking a sender for missing chunks [default: 30]

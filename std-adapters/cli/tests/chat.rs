@@ -217,6 +217,62 @@ async fn receiver_killed_mid_transfer_then_restarted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sender_killed_mid_send_then_restarted() {
+    let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
+    let urls = relays.urls.clone();
+    let dir = scratch("chat-kill-sender");
+    let alice = person(&dir, "alice", 0x11);
+    let bob = person(&dir, "bob", 0x22);
+    let file = data(700_000, 4);
+    let path = dir.join("interrupted.bin");
+    std::fs::write(&path, &file).unwrap();
+    // 33 chunks and the pointer at 5 events/s: killed when 20 have reached the relay
+    let args = chat_args(
+        "send-file",
+        &alice,
+        &urls,
+        &["--rate", "5", "--to", &bob.keyref, path.to_str().unwrap()],
+    );
+    let mut sender = Command::new(env!("CARGO_BIN_EXE_kez"))
+        .args(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while relays.stats(0).received < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "nothing published"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sender.kill().unwrap();
+    sender.wait().unwrap();
+    let before = relays.stats(0).received;
+    tokio::task::spawn_blocking(move || {
+        // the sender's next run finishes the transfer from its store
+        let resumed = run_chat("listen", &alice, &urls, &["--count", "1", "--for", "120"]);
+        assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+        assert!(
+            resumed.stdout.contains("finished sending message"),
+            "{}",
+            resumed.stdout
+        );
+        let got = run_chat("listen", &bob, &urls, &["--count", "1", "--for", "120"]);
+        assert_eq!(got.code, 0, "{}", got.stderr);
+        let saved = saved_path(&got.stdout);
+        assert_eq!(sha(&std::fs::read(saved).unwrap()), sha(&file));
+    })
+    .await
+    .unwrap();
+    // not everything went out again: only chunks without an accepting relay (those in flight
+    // at the kill included), the pointer and bob's receipt
+    let after = relays.stats(0).received;
+    assert!(after - before < 30, "{before} then {after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_relay_process() {
     let relay = NostrRsRelay::start(131_072).await;
     let urls = vec![relay.url.clone()];

@@ -119,7 +119,10 @@ pub(super) fn listen(args: &ChatListen, json: bool) -> Result<Done, Failure> {
             print_event(event, json);
             if matches!(
                 event,
-                ChatEvent::Text { .. } | ChatEvent::FileReady { .. } | ChatEvent::FileFailed { .. }
+                ChatEvent::Text { .. }
+                    | ChatEvent::FileReady { .. }
+                    | ChatEvent::FileFailed { .. }
+                    | ChatEvent::Resumed { .. }
             ) {
                 arrived += 1;
             }
