@@ -864,7 +864,7 @@ impl Chat {
         match parse_body(&rumor.content) {
             Ok(Body::Text(_)) => self.on_text(from, &rumor, out).await,
             Ok(Body::Inline(file)) => self.on_inline(from, &rumor, &file, out).await,
-            Ok(Body::Chunk(chunk)) => self.on_chunk(from, &rumor.content, &chunk, out).await,
+            Ok(Body::Chunk(chunk)) => self.on_chunk(from, &chunk, out).await,
             Ok(Body::Pointer(pointer)) => self.on_pointer(from, &rumor, pointer, out).await,
             Ok(Body::Resend(request)) => {
                 let missing: Vec<u32> = request.missing().collect();
@@ -1034,7 +1034,6 @@ impl Chat {
     async fn on_chunk(
         &self,
         from: Peer,
-        text: &str,
         chunk: &Chunk<'_>,
         out: &mut Vec<ChatEvent>,
     ) -> Result<(), ChatError> {
@@ -1089,14 +1088,7 @@ impl Chat {
             Ok(false) => {
                 // a duplicate index: the same bytes are ignored, others fail the transfer
                 let stored = self.store().partial_chunk(&from, &file_id, chunk.index)?;
-                let same = stored
-                    .as_deref()
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                    .and_then(|t| match parse_body(t) {
-                        Ok(Body::Chunk(c)) => Some(c.data.text() == chunk.data.text()),
-                        _ => None,
-                    })
-                    .unwrap_or(false);
+                let same = stored.is_some_and(|bytes| chunk.data.eq_bytes(&bytes));
                 if !same {
                     let e = CoreError::BadChunk {
                         index: chunk.index,
@@ -1108,13 +1100,30 @@ impl Chat {
             }
             Ok(true) => {}
         }
-        self.store().partial_put_chunk(
-            &from,
-            &file_id,
-            chunk.index,
-            chunk.count,
-            text.as_bytes(),
-        )?;
+        // the chunk's bytes are kept decoded (never more than MAX_CHUNK_SIZE each)
+        let mut bytes = vec![0u8; chunk.data.len()];
+        if let Err(e) = chunk.data.decode_into(&mut bytes) {
+            return self.fail(&key, &e, out);
+        }
+        match self
+            .store()
+            .partial_put_chunk(&from, &file_id, chunk.index, chunk.count, &bytes)
+        {
+            Ok(()) => {}
+            // the store's own limits (a transfer over MAX_FILE_SIZE, another chunk count):
+            // this transfer fails, the listener goes on
+            Err(e @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => {
+                let fault = CoreError::BadChunk {
+                    index: chunk.index,
+                    fault: match e {
+                        StoreError::Conflict(_) => kez_core::ChunkFault::WrongCount,
+                        _ => kez_core::ChunkFault::NoRoom,
+                    },
+                };
+                return self.fail(&key, &fault, out);
+            }
+            Err(e) => return Err(e.into()),
+        }
         let (received, total, filename, complete, message_id) = {
             let mut transfers = self.transfers();
             let Some(t) = transfers.get_mut(&key) else {
@@ -1248,9 +1257,10 @@ impl Chat {
         let mut buf = vec![0u8; pointer.size as usize];
         let outcome = (|| {
             let mut assembler = Assembler::from_pointer(&pointer, &mut buf)?;
-            for (_, text) in &partial.chunks {
-                let text = std::str::from_utf8(text).map_err(|_| CoreError::BadBody)?;
-                if let Body::Chunk(chunk) = parse_body(text)? {
+            for (i, bytes) in &partial.chunks {
+                // the stored bytes go through the same checks as a chunk from the network
+                let text = body::chunk(&pointer.file_id, *i, pointer.count, bytes);
+                if let Body::Chunk(chunk) = parse_body(&text)? {
                     assembler.add_chunk(&chunk)?;
                 }
             }

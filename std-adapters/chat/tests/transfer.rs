@@ -437,13 +437,22 @@ async fn sender_interrupted_then_resumed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_relay_down() {
-    let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
+    // relays that take 256 KiB events: the largest chunks (80 KiB)
+    let relays = LocalRelays::start_with(
+        5,
+        RelayOptions {
+            nip11_max_message: Some(262_144),
+            ..RelayOptions::default()
+        },
+    )
+    .await;
     relays.stop(0);
     let d = dirs();
     let data = file(200_000, 6);
     let path = write(&d, "down.bin", &data);
     let alice = open(ALICE, &d.alice, &relays.urls, fast());
-    alice.send_file(&peer(BOB), &path, &|_| {}).await.unwrap();
+    let report = alice.send_file(&peer(BOB), &path, &|_| {}).await.unwrap();
+    assert_eq!(report.chunk_size, Some(81_918));
     let bob = open(BOB, &d.bob, &relays.urls, fast());
     let events = listen_until(&bob, ready).await;
     assert_eq!(saved(&events), data);
