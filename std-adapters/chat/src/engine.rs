@@ -62,7 +62,7 @@ impl Default for Settings {
             resend_max: 3,
             expiry: Duration::from_secs(7 * 24 * 3600),
             receipts: true,
-            window: 32,
+            window: 8,
         }
     }
 }
@@ -1244,40 +1244,43 @@ impl Chat {
     /// rule of SPEC.md §16.4 and the SHA-256), saves the file, and sends the receipt.
     fn finalize(&self, key: &(Peer, [u8; 16]), out: &mut Vec<ChatEvent>) -> Result<(), ChatError> {
         let (from, file_id) = *key;
-        let Some(partial) = self.store().partial_load(&from, &file_id)? else {
-            return Ok(());
-        };
-        let Some(Body::Pointer(pointer)) = partial
-            .pointer_body
-            .as_deref()
-            .and_then(|t| parse_body(t).ok())
+        // the pointer from memory (the listener keeps it), the chunks one at a time from the
+        // store: the file is held once, in the assembler's buffer
+        let Some((pointer, pointer_rumor, message_id)) = self
+            .transfers()
+            .get(key)
+            .and_then(|t| t.pointer.clone().map(|(p, r)| (p, r, t.message_id)))
         else {
             return Ok(());
         };
         let mut buf = vec![0u8; pointer.size as usize];
+        let store = self.store();
         let outcome = (|| {
             let mut assembler = Assembler::from_pointer(&pointer, &mut buf)?;
-            for (i, bytes) in &partial.chunks {
+            for i in 0..pointer.count {
+                let bytes = store
+                    .partial_chunk(&from, &file_id, i)
+                    .ok()
+                    .flatten()
+                    .ok_or(CoreError::Incomplete)?;
                 // the stored bytes go through the same checks as a chunk from the network
-                let text = body::chunk(&pointer.file_id, *i, pointer.count, bytes);
+                let text = body::chunk(&pointer.file_id, i, pointer.count, &bytes);
                 if let Body::Chunk(chunk) = parse_body(&text)? {
                     assembler.add_chunk(&chunk)?;
                 }
             }
             assembler.finalize().map(<[u8]>::len)
         })();
+        drop(store);
         match outcome {
             Err(e) => self.fail(key, &e, out),
             Ok(len) => {
                 let bytes = buf.get(..len).unwrap_or(&[]);
-                let message_id = self.transfers().get(key).map(|t| t.message_id);
                 let store = self.store();
                 let path = store.save_file(&pointer.filename, bytes)?;
-                if let Some(id) = message_id.or(partial.message_id) {
-                    store.set_attachment_path(id, &path)?;
-                    store.set_progress(id, pointer.count, pointer.count)?;
-                    store.set_state(id, &MessageState::Ready)?;
-                }
+                store.set_attachment_path(message_id, &path)?;
+                store.set_progress(message_id, pointer.count, pointer.count)?;
+                store.set_state(message_id, &MessageState::Ready)?;
                 store.partial_remove(&from, &file_id)?;
                 drop(store);
                 self.transfers().remove(key);
@@ -1286,9 +1289,7 @@ impl Chat {
                     path,
                     size: len as u64,
                 });
-                if let Some(rumor_id) = partial.pointer_rumor {
-                    self.send_receipt(from, rumor_id);
-                }
+                self.send_receipt(from, pointer_rumor);
                 Ok(())
             }
         }
