@@ -453,17 +453,19 @@ impl Chat {
         if meta.len() > u64::from(MAX_FILE_SIZE) {
             return Err(ChatError::TooLarge { size: meta.len() });
         }
-        let data = read_bounded(path).map_err(file_error)?;
-        let size = data.len() as u64;
+        let (size, sha256) = hash_file(path).map_err(file_error)?;
         if size > u64::from(MAX_FILE_SIZE) {
             return Err(ChatError::TooLarge { size });
         }
         let filename = file_name(path);
         let mime = guess_mime(&filename).to_owned();
-        let sha256: [u8; 32] = Sha256::digest(&data).into();
         let budget = self.inner.pool.max_event_len().await;
         let now = unix_now();
-        if data.len() <= MAX_INLINE_SIZE as usize {
+        if size <= u64::from(MAX_INLINE_SIZE) {
+            let data = read_bounded(path).map_err(file_error)?;
+            if <[u8; 32]>::from(Sha256::digest(&data)) != sha256 {
+                return Err(file_error("the file changed while it was read".to_owned()));
+            }
             let text = body::inline(&filename, &mime, &data);
             if event_len(&text) <= budget {
                 let rumor = Rumor::new(&self.inner.me, to, KIND_FILE_BODY, text, now);
@@ -541,7 +543,6 @@ impl Chat {
             )?;
             message_id
         };
-        drop(data);
         self.run_outgoing(&file_id, None, progress).await?;
         Ok(SendReport {
             message_id,
@@ -573,16 +574,21 @@ impl Chat {
             });
         };
         let copy = self.store().outgoing_data_path(file_id);
-        let data = read_bounded(&copy).map_err(|reason| ChatError::File {
+        let copy_error = |reason: String| ChatError::File {
             path: copy.clone(),
             reason,
-        })?;
-        if <[u8; 32]>::from(Sha256::digest(&data)) != t.sha256 || data.len() as u64 != t.size {
+        };
+        // the copy is hashed as a stream and read a chunk at a time: never whole in memory
+        let (len, hash) = hash_file(&copy).map_err(copy_error)?;
+        if hash != t.sha256 || len != t.size {
             let reason = "the stored copy of the file changed".to_owned();
             self.store()
                 .set_state(t.message_id, &MessageState::Failed(reason.clone()))?;
             return Err(ChatError::NotAccepted { reason });
         }
+        let file = std::sync::Mutex::new(
+            std::fs::File::open(&copy).map_err(|e| copy_error(e.to_string()))?,
+        );
         let mut sent = state.sent;
         sent.resize(t.n as usize, false);
         let mut todo: Vec<u32> = match only {
@@ -605,17 +611,24 @@ impl Chat {
             let mut failed = Vec::new();
             let mut results = futures_util::stream::iter(std::mem::take(&mut todo))
                 .map(|i| {
-                    let start = i as usize * t.chunk_size as usize;
-                    let end = (start + t.chunk_size as usize).min(data.len());
-                    let text = body::chunk(&fid, i, t.n, data.get(start..end).unwrap_or(&[]));
-                    let rumor = Rumor::new(
-                        &self.inner.me,
-                        &t.recipient,
-                        KIND_FILE_BODY,
-                        text,
-                        unix_now(),
-                    );
-                    async move { (i, self.publish_rumor(&t.recipient, &rumor).await) }
+                    let start = u64::from(i) * u64::from(t.chunk_size);
+                    let len = (t.size - start.min(t.size)).min(u64::from(t.chunk_size));
+                    let rumor = read_at(&file, start, len).map(|bytes| {
+                        let text = body::chunk(&fid, i, t.n, &bytes);
+                        Rumor::new(
+                            &self.inner.me,
+                            &t.recipient,
+                            KIND_FILE_BODY,
+                            text,
+                            unix_now(),
+                        )
+                    });
+                    async move {
+                        match rumor {
+                            Ok(rumor) => (i, self.publish_rumor(&t.recipient, &rumor).await),
+                            Err(e) => (i, Err(format!("reading the stored copy: {e}"))),
+                        }
+                    }
                 })
                 .buffer_unordered(self.inner.settings.window.max(1));
             while let Some((i, result)) = results.next().await {
@@ -1508,6 +1521,40 @@ fn chunk_event_len(chunk_size: u32, n: u32) -> usize {
         .count();
     let body_len = body::chunk_len(n - 1, n, chunk_size as usize);
     wrap::wrapped_len(KIND_FILE_BODY, body_len + quotes)
+}
+
+/// The size and SHA-256 of a file, read as a stream (it may be larger than `MAX_FILE_SIZE`:
+/// the caller compares).
+fn hash_file(path: &Path) -> Result<(u64, [u8; 32]), String> {
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(buf.get(..n).unwrap_or(&[]));
+        size += n as u64;
+        if size > u64::from(MAX_FILE_SIZE) {
+            break;
+        }
+    }
+    Ok((size, hasher.finalize().into()))
+}
+
+/// `len` bytes of `file` from `offset` (a short read is an error).
+fn read_at(file: &Mutex<std::fs::File>, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+    use std::io::{Seek as _, SeekFrom};
+    let mut file = file
+        .lock()
+        .map_err(|_| "the file lock is poisoned".to_owned())?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| e.to_string())?;
+    let mut bytes = vec![0u8; usize::try_from(len).map_err(|e| e.to_string())?];
+    file.read_exact(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
 }
 
 /// Reads a file of at most `MAX_FILE_SIZE` bytes (a file that grew past it is refused).

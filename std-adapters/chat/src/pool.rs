@@ -38,8 +38,8 @@ use crate::event::Event;
 use self::relay::{Command, Job, Probe, Settings, SubShared};
 
 /// Events buffered for one subscription before the relay tasks wait for the reader.
-/// (Wraps of file chunks are up to about 220 KB each: 64 of them are about 14 MB.)
-const SUBSCRIPTION_BUFFER: usize = 64;
+/// (Wraps of file chunks are up to about 220 KB each: 16 of them are about 3.5 MB.)
+const SUBSCRIPTION_BUFFER: usize = 16;
 
 /// Commands waiting for one relay's task (its queue of unsent events is bounded separately).
 const COMMAND_BUFFER: usize = 64;
