@@ -97,8 +97,9 @@ impl LocalRelays {
         let mut urls = Vec::new();
         let mut relays = Vec::new();
         for _ in 0..count {
-            let relay = LocalRelay::new(RelayBuilder::default().database(database(events).await));
-            relay.run().await.unwrap();
+            let relay =
+                running(|| async { RelayBuilder::default().database(database(events).await) })
+                    .await;
             urls.push(relay.url().await.to_string());
             relays.push(relay);
         }
@@ -120,12 +121,12 @@ impl LocalRelays {
                 max_reqs: 500,
                 notes_per_minute: u32::MAX,
             };
-            let relay = LocalRelay::new(
+            let relay = running(|| async {
                 RelayBuilder::default()
                     .database(database(&[]).await)
-                    .rate_limit(unlimited),
-            );
-            relay.run().await.unwrap();
+                    .rate_limit(unlimited.clone())
+            })
+            .await;
             let backend = relay.url().await.to_string();
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -199,6 +200,27 @@ impl LocalRelays {
         match self.fronts.get(i) {
             Some(Some(front)) => *front.rules.stats.lock().unwrap(),
             _ => RelayStats::default(),
+        }
+    }
+}
+
+/// A started relay. The builder picks a free port and binds it a moment later, so a test
+/// running beside others can lose the port in between (`AddrInUse`): then it tries again.
+async fn running<F, B>(builder: B) -> LocalRelay
+where
+    B: Fn() -> F,
+    F: std::future::Future<Output = RelayBuilder>,
+{
+    let mut attempts = 0;
+    loop {
+        let relay = LocalRelay::new(builder().await);
+        match relay.run().await {
+            Ok(()) => return relay,
+            Err(e) if attempts < 20 => {
+                attempts += 1;
+                let _ = e;
+            }
+            Err(e) => panic!("no relay after {attempts} attempts: {e}"),
         }
     }
 }

@@ -51,11 +51,37 @@ impl NostrRsRelay {
                  run scripts/install-nostr-rs-relay"
             )
         });
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // a free port is picked, then the relay binds it: another test can take it in between,
+        // and the relay then exits at once; so a few attempts
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut relay = Self::spawn(&binary, port, max_bytes);
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+            let start = Instant::now();
+            loop {
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return relay;
+                }
+                if let Ok(Some(status)) = relay.child.try_wait() {
+                    assert!(attempt < 5, "nostr-rs-relay exited ({status}) five times");
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "nostr-rs-relay did not listen on {addr} within 30 s"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    fn spawn(binary: &std::path::Path, port: u16, max_bytes: usize) -> Self {
         let dir =
             std::env::temp_dir().join(format!("kez-nostr-rs-relay-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -68,7 +94,7 @@ impl NostrRsRelay {
         );
         let config_path = dir.join("config.toml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(&binary)
+        let child = Command::new(binary)
             .arg("--config")
             .arg(&config_path)
             .arg("--db")
@@ -80,21 +106,11 @@ impl NostrRsRelay {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let relay = Self {
+        Self {
             url: format!("ws://127.0.0.1:{port}"),
             child,
             dir,
-        };
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let start = Instant::now();
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "nostr-rs-relay did not listen on {addr} within 30 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        relay
     }
 }
 
