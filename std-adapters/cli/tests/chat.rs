@@ -337,3 +337,54 @@ async fn over_10_mib_is_a_friendly_error() {
     .unwrap();
     assert_eq!(relays.stats(0).received, 0);
 }
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let dir = scratch("chat-bad-args");
+    let alice = person(&dir, "alice", 0x11);
+    // a recipient that is not a key
+    let run = run_chat("send", &alice, &[], &["--to", "npub1garbage", "hi"]);
+    run.assert_error("usage");
+    assert!(run.stderr.contains("--to"), "{}", run.stderr);
+    // a relay that is not a WebSocket URL
+    let run = run_chat(
+        "send",
+        &alice,
+        &["https://relay.example".to_owned()],
+        &["--to", &alice.keyref, "hi"],
+    );
+    run.assert_error("usage");
+    // a config file with an unknown setting, and one with a bad rate
+    for (text, expect) in [
+        ("relay = ws://127.0.0.1:1\nspeed = 3\n", "unknown setting"),
+        ("rate = fast\n", "rate: expected a number"),
+    ] {
+        let config = dir.join("chat.conf");
+        std::fs::write(&config, text).unwrap();
+        let run = run_chat(
+            "send",
+            &alice,
+            &[],
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "--to",
+                &alice.keyref,
+                "hi",
+            ],
+        );
+        run.assert_error("usage");
+        assert!(run.stderr.contains(expect), "{}", run.stderr);
+    }
+    // an Ed25519 key cannot chat
+    let ed = dir.join("ed.key");
+    let ed = ed.to_str().unwrap();
+    let made = kez(&["identity", "new", "--alg", "ed25519", "--out", ed], &[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let run = kez(&["chat", "inbox", "--key", ed], &[]);
+    run.assert_error("usage");
+    assert!(run.stderr.contains("nostr key"), "{}", run.stderr);
+    // nothing was stored for any of them
+    let inbox = run_chat("inbox", &alice, &[], &[]);
+    assert_eq!(inbox.stdout, "");
+}
