@@ -1044,6 +1044,33 @@ impl Chat {
         Ok(id)
     }
 
+    /// The in-memory state of a transfer, created (with its pending message) at its first
+    /// chunk or pointer.
+    fn ensure_transfer(
+        &self,
+        key: &(Peer, [u8; 16]),
+        n: u32,
+        created_at: u64,
+    ) -> Result<(), ChatError> {
+        if self.transfers().contains_key(key) {
+            return Ok(());
+        }
+        let message_id = self.transfer_message(&key.0, &key.1, n, created_at)?;
+        self.transfers().insert(
+            *key,
+            Transfer {
+                n,
+                have: vec![false; n as usize],
+                received: 0,
+                pointer: None,
+                message_id,
+                last_arrival: Instant::now(),
+                requests: 0,
+            },
+        );
+        Ok(())
+    }
+
     async fn on_chunk(
         &self,
         from: Peer,
@@ -1055,22 +1082,7 @@ impl Chat {
             return Ok(());
         }
         let key = (from, file_id);
-        let known = self.transfers().contains_key(&key);
-        if !known {
-            let message_id = self.transfer_message(&from, &file_id, chunk.count, unix_now())?;
-            self.transfers().insert(
-                key,
-                Transfer {
-                    n: chunk.count,
-                    have: vec![false; chunk.count as usize],
-                    received: 0,
-                    pointer: None,
-                    message_id,
-                    last_arrival: Instant::now(),
-                    requests: 0,
-                },
-            );
-        }
+        self.ensure_transfer(&key, chunk.count, unix_now())?;
         let verdict = {
             let mut transfers = self.transfers();
             let Some(t) = transfers.get_mut(&key) else {
@@ -1180,22 +1192,7 @@ impl Chat {
             return Ok(());
         }
         let key = (from, file_id);
-        if !self.transfers().contains_key(&key) {
-            let message_id =
-                self.transfer_message(&from, &file_id, pointer.count, rumor.created_at)?;
-            self.transfers().insert(
-                key,
-                Transfer {
-                    n: pointer.count,
-                    have: vec![false; pointer.count as usize],
-                    received: 0,
-                    pointer: None,
-                    message_id,
-                    last_arrival: Instant::now(),
-                    requests: 0,
-                },
-            );
-        }
+        self.ensure_transfer(&key, pointer.count, rumor.created_at)?;
         let verdict = {
             let mut transfers = self.transfers();
             let Some(t) = transfers.get_mut(&key) else {
