@@ -49,8 +49,14 @@ impl<'a> Claim<'a> {
             });
         }
         // One canonicalization pass validates everything (duplicates at any depth included) and
-        // yields the signing digest; the member walk below relies on it having succeeded.
-        let digest = signing_digest(CLAIM_TAG, json)?;
+        // yields the signing digest; the member walk below relies on it having succeeded. It
+        // converts no numbers: the walk rejects every number but a `claim-int` (§5.1), which is
+        // canonical as written, so the digest is exact whenever the parse succeeds.
+        let mut h = Sha256::new();
+        h.update(CLAIM_TAG);
+        h.update([0u8]);
+        jcs::canonicalize_integers_without(json, Some("sig"), &mut h)?;
+        let digest: [u8; 32] = h.finalize().into();
         let start = json
             .iter()
             .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))

@@ -147,12 +147,8 @@ impl Sink for NullSink {
 pub fn check(input: &[u8]) -> Result<usize, Error> {
     let mut ends = Ends::new();
     let (start, _) = validate_with(input, &mut ends)?;
-    let mut em = Emitter {
-        src: input,
-        ends,
-        spans: [Span::EMPTY; SPAN_TABLE],
-        top: 0,
-    };
+    // The output is discarded, so numbers need no conversion.
+    let mut em = Emitter::<false>::new(input, ends);
     em.value(start, 1, None, &mut NullSink)?;
     Ok(start)
 }
@@ -292,14 +288,30 @@ pub fn canonicalize_without<S: Sink + ?Sized>(
     skip: Option<&str>,
     sink: &mut S,
 ) -> Result<(), Error> {
+    emit::<true, S>(input, skip, sink)
+}
+
+/// As [`canonicalize_without`], except that a number other than a plain integer (an optional
+/// `-`, then digits, of magnitude at most 2^53) is copied as written instead of converted: the
+/// output is the canonical form exactly when every number in `input` is such an integer. Every
+/// error is the same. For callers that reject any other number afterwards (a claim: SPEC.md
+/// §5.1), it keeps floating-point parsing and formatting out of their code.
+pub(crate) fn canonicalize_integers_without<S: Sink + ?Sized>(
+    input: &[u8],
+    skip: Option<&str>,
+    sink: &mut S,
+) -> Result<(), Error> {
+    emit::<false, S>(input, skip, sink)
+}
+
+fn emit<const CONVERT: bool, S: Sink + ?Sized>(
+    input: &[u8],
+    skip: Option<&str>,
+    sink: &mut S,
+) -> Result<(), Error> {
     let mut ends = Ends::new();
     let (start, _end) = validate_with(input, &mut ends)?;
-    let mut em = Emitter {
-        src: input,
-        ends,
-        spans: [Span::EMPTY; SPAN_TABLE],
-        top: 0,
-    };
+    let mut em = Emitter::<CONVERT>::new(input, ends);
     let mut out = Batch {
         inner: sink,
         buf: [0; BATCH],
@@ -385,7 +397,7 @@ impl Ends {
 
     fn seal(&mut self) {
         if let Some(spans) = self.spans.get_mut(..self.len) {
-            spans.sort_unstable_by_key(|&(start, _)| start);
+            heapsort(spans, |a, b| a.0 < b.0);
         }
     }
 
@@ -630,10 +642,7 @@ impl Cursor<'_> {
                 return Err(Error::JsonSyntax { offset: self.pos });
             }
         }
-        if !simple
-            && !parse_f64(self.src.get(start..self.pos).unwrap_or_default())
-                .is_some_and(f64::is_finite)
-        {
+        if !simple && overflows(self.src.get(start..self.pos).unwrap_or_default()) {
             return Err(Error::BadNumber { offset: start });
         }
         Ok(())
@@ -672,14 +681,25 @@ impl Span {
     };
 }
 
-struct Emitter<'a> {
+/// The second pass. `CONVERT`: numbers other than plain integers are converted to their
+/// ECMAScript form (else copied as written; see [`canonicalize_integers_without`]).
+struct Emitter<'a, const CONVERT: bool> {
     src: &'a [u8],
     ends: Ends,
     spans: [Span; SPAN_TABLE],
     top: usize,
 }
 
-impl Emitter<'_> {
+impl<'a, const CONVERT: bool> Emitter<'a, CONVERT> {
+    const fn new(src: &'a [u8], ends: Ends) -> Self {
+        Self {
+            src,
+            ends,
+            spans: [Span::EMPTY; SPAN_TABLE],
+            top: 0,
+        }
+    }
+
     fn byte(&self, at: usize) -> Result<u8, Error> {
         self.src
             .get(at)
@@ -748,7 +768,14 @@ impl Emitter<'_> {
             b'n' => sink.write(b"null").map(|()| at + 4),
             _ => {
                 let end = number_end(self.src, at);
-                emit_number(self.src.get(at..end).unwrap_or_default(), at, sink)?;
+                let token = self.src.get(at..end).unwrap_or_default();
+                if CONVERT {
+                    emit_number(token, at, sink)?;
+                } else if is_plain_integer(token) {
+                    emit_plain_integer(token, sink)?;
+                } else {
+                    sink.write(token)?;
+                }
                 Ok(end)
             }
         }
@@ -803,7 +830,7 @@ impl Emitter<'_> {
                 .spans
                 .get_mut(base..base + count)
                 .ok_or(Error::TooLarge { limit: SPAN_TABLE })?;
-            table.sort_unstable_by(|a, b| compare_names(src, a, b));
+            heapsort(table, |a, b| compare_names(src, a, b) == Ordering::Less);
             if table
                 .windows(2)
                 .any(|w| matches!(w, [a, b] if compare_names(src, a, b) == Ordering::Equal))
@@ -903,6 +930,39 @@ impl Emitter<'_> {
             }
             last = Some(m);
         }
+    }
+}
+
+/// Sorts `v` in place by `less` (unstable): heapsort, O(n log n) comparisons with no recursion
+/// and no memory, in a few hundred bytes of code where the standard library's sorts take
+/// kilobytes per element type (firmware images count them; see core/embedded-check).
+fn heapsort<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    let is_less = |v: &[T], a: usize, b: usize| match (v.get(a), v.get(b)) {
+        (Some(x), Some(y)) => less(x, y),
+        _ => false,
+    };
+    // Moves the element at `root` down the max-heap held in v[..end].
+    let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && is_less(v, child, child + 1) {
+            child += 1;
+        }
+        if !is_less(v, root, child) {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
     }
 }
 
@@ -1175,14 +1235,10 @@ fn emit_char<S: Sink + ?Sized>(cp: u32, sink: &mut S) -> Result<(), Error> {
     }
 }
 
-/// Writes a number in ECMAScript form. Short plain integers are already canonical.
+/// Writes a number in ECMAScript form. Plain integers are already canonical.
 fn emit_number<S: Sink + ?Sized>(token: &[u8], at: usize, sink: &mut S) -> Result<(), Error> {
-    let digits = token.strip_prefix(b"-").unwrap_or(token);
-    if digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit) {
-        if digits == b"0" {
-            return sink.write(b"0");
-        }
-        return sink.write(token);
+    if is_plain_integer(token) {
+        return emit_plain_integer(token, sink);
     }
     let v = parse_f64(token)
         .filter(|v| v.is_finite())
@@ -1192,6 +1248,83 @@ fn emit_number<S: Sink + ?Sized>(token: &[u8], at: usize, sink: &mut S) -> Resul
     }
     let mut buf = ryu_js::Buffer::new();
     sink.write(buf.format_finite(v).as_bytes())
+}
+
+/// 2^53, the largest of the run of integers binary64 holds exactly.
+const TWO_POW_53: &[u8; 16] = b"9007199254740992";
+
+/// Whether `token` is an optional `-` and digits (no fraction or exponent) of magnitude at most
+/// 2^53: a binary64 value exactly, whose ECMAScript form is the digits as written (`-0` aside).
+fn is_plain_integer(token: &[u8]) -> bool {
+    let digits = token.strip_prefix(b"-").unwrap_or(token);
+    digits.iter().all(u8::is_ascii_digit)
+        && (digits.len() < TWO_POW_53.len()
+            || (digits.len() == TWO_POW_53.len() && digits <= TWO_POW_53.as_slice()))
+}
+
+fn emit_plain_integer<S: Sink + ?Sized>(token: &[u8], sink: &mut S) -> Result<(), Error> {
+    if token == b"-0" {
+        return sink.write(b"0");
+    }
+    sink.write(token)
+}
+
+/// 2^1024 − 2^970 in decimal: the magnitude from which a decimal rounds to infinity in binary64
+/// (halfway between the largest finite value and 2^1024, which rounds to even: up).
+const OVERFLOW_DIGITS: &[u8; 309] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether the exact value of a JSON number token (already syntax-checked) is at least
+/// 2^1024 − 2^970 in magnitude, so that binary64 rounding gives infinity (SPEC.md §2.3).
+/// Decided on the digits alone, without floating point.
+fn overflows(token: &[u8]) -> bool {
+    let token = token.strip_prefix(b"-").unwrap_or(token);
+    let (mantissa, exponent) = match token.iter().position(|&b| b == b'e' || b == b'E') {
+        Some(i) => (
+            token.get(..i).unwrap_or_default(),
+            token.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (token, &[][..]),
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(i) => (
+            mantissa.get(..i).unwrap_or_default(),
+            mantissa.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (mantissa, &[][..]),
+    };
+    let (negative, exp_digits) = match exponent.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, exponent),
+    };
+    // Saturated far beyond any input length (< 2^32), so the sums below cannot overflow.
+    let mut e: i64 = 0;
+    for &d in exp_digits {
+        e = (e * 10 + i64::from(d - b'0')).min(1 << 40);
+    }
+    if negative {
+        e = -e;
+    }
+    let digits = || int.iter().chain(frac.iter()).copied();
+    let Some(lead) = digits().position(|d| d != b'0') else {
+        return false; // zero
+    };
+    // value = 0.D × 10^p, with D the digits from the first non-zero one
+    let p = i64::try_from(int.len()).unwrap_or(i64::MAX)
+        - i64::try_from(lead).unwrap_or(i64::MAX)
+        + e;
+    let threshold_p = i64::try_from(OVERFLOW_DIGITS.len()).unwrap_or(i64::MAX);
+    if p != threshold_p {
+        return p > threshold_p;
+    }
+    let mut significant = digits().skip(lead);
+    for &t in OVERFLOW_DIGITS {
+        let d = significant.next().unwrap_or(b'0');
+        if d != t {
+            return d > t;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -1247,6 +1380,87 @@ mod tests {
             canonicalize_to_slice(b"\"\xff\"", &mut [0; 8]),
             Err(Error::InvalidUtf8 { offset: 1 })
         ));
+    }
+
+    /// The digit rule of `overflows` against the standard library's correctly rounded parser.
+    fn overflows_like_f64(token: &str) {
+        let by_f64 = !parse_f64(token.as_bytes()).is_some_and(f64::is_finite);
+        assert_eq!(overflows(token.as_bytes()), by_f64, "{token}");
+    }
+
+    #[test]
+    fn overflow_boundary() {
+        use std::borrow::ToOwned;
+        let t = core::str::from_utf8(OVERFLOW_DIGITS).unwrap_or_default();
+        let below = t.replace("97792", "97791");
+        for (token, over) in [
+            (t.to_owned(), true),
+            (below.clone(), false),
+            (std::format!("-{t}"), true),
+            (std::format!("{t}.0000000001"), true),
+            (std::format!("{below}.9999999999"), false),
+            (std::format!("0.{t}e309"), true),
+            (std::format!("0.000{t}e312"), true),
+            (std::format!("0.000{below}9e312"), false),
+            (std::format!("{}.{}e1", &t[..308], &t[308..]), true),
+            ("1.7976931348623157e308".into(), false),
+            ("1.7976931348623158e308".into(), false),
+            ("1.7976931348623159e308".into(), true),
+            ("1e308".into(), false),
+            ("1e309".into(), true),
+            ("10e308".into(), true),
+            ("0.1e309".into(), false),
+            ("0e999999999999999999999".into(), false),
+            ("0.000e+400".into(), false),
+            ("1e-999999999999999999999".into(), false),
+            ("1e999999999999999999999".into(), true),
+            ("-1E+400".into(), true),
+            (std::format!("1{}", "0".repeat(309)), true),
+            (std::format!("1{}", "0".repeat(308)), false),
+        ] {
+            assert_eq!(overflows(token.as_bytes()), over, "{token}");
+            overflows_like_f64(&token);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn heapsort_sorts(mut v in proptest::collection::vec(0u16..50, 0..300)) {
+            let mut expected = v.clone();
+            expected.sort_unstable();
+            heapsort(&mut v, |a, b| a < b);
+            proptest::prop_assert_eq!(v, expected);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn overflow_matches_f64(
+            negative: bool,
+            lead_zeros in 0usize..4,
+            prefix in 0usize..=309,
+            tail in "[0-9]{0,12}",
+            point in proptest::option::of(0usize..320),
+            shift in -12i32..12,
+        ) {
+            // digits around the threshold: a prefix of it, then anything
+            let t = core::str::from_utf8(OVERFLOW_DIGITS).unwrap_or_default();
+            let mut digits = std::format!("{}{}{tail}", "0".repeat(lead_zeros), &t[..prefix]);
+            if digits.trim_start_matches('0').is_empty() {
+                digits.push('1');
+            }
+            let int_len = point.unwrap_or(digits.len()).clamp(1, digits.len());
+            let (int, frac) = digits.split_at(int_len);
+            let int = match int.trim_start_matches('0') { "" => "0", i => i };
+            let mut token = std::format!("{}{int}", if negative { "-" } else { "" });
+            if !frac.is_empty() {
+                token = std::format!("{token}.{frac}");
+            }
+            if shift != 0 {
+                token = std::format!("{token}e{shift}");
+            }
+            overflows_like_f64(&token);
+        }
     }
 
     #[test]

@@ -109,7 +109,7 @@ fn github(handle: &str, w: &mut SliceSink<'_>) -> Result<(), Error> {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !login.starts_with('-')
         && !login.ends_with('-')
-        && !login.contains("--");
+        && !login.as_bytes().windows(2).any(|w| w == b"--");
     if !ok {
         return Err(Error::BadSubject);
     }
