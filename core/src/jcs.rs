@@ -1310,9 +1310,8 @@ fn overflows(token: &[u8]) -> bool {
         return false; // zero
     };
     // value = 0.D × 10^p, with D the digits from the first non-zero one
-    let p = i64::try_from(int.len()).unwrap_or(i64::MAX)
-        - i64::try_from(lead).unwrap_or(i64::MAX)
-        + e;
+    let p =
+        i64::try_from(int.len()).unwrap_or(i64::MAX) - i64::try_from(lead).unwrap_or(i64::MAX) + e;
     let threshold_p = i64::try_from(OVERFLOW_DIGITS.len()).unwrap_or(i64::MAX);
     if p != threshold_p {
         return p > threshold_p;
