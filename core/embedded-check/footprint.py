@@ -346,7 +346,9 @@ def main():
     p(f"| total (.text + .rodata) | {total} ({kib(total)}) | 100 % |")
     p("")
     numbers = dict(rows).get(COMPONENTS[0][0], 0)
-    p(f"JSON numbers take {kib(numbers)} here. `Claim::parse` canonicalizes the whole claim "
+    p(("No JSON number code is left in this image. " if numbers == 0 else
+       f"JSON number code takes {kib(numbers)} here. ") +
+      "`Claim::parse` canonicalizes the whole claim "
       "text into SHA-256 without converting numbers: the overflow check (`bad_number`) is made "
       "on a number's digits, and a number is copied as written, which is its canonical form "
       "for every integer a valid claim may hold (`claim-int`, SPEC.md §5.1); a claim holding "
