@@ -14,6 +14,7 @@
 mod areas;
 mod envelope;
 mod fixtures;
+mod huffman;
 mod oracle;
 
 use std::fmt::Write as _;

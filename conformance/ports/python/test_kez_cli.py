@@ -107,6 +107,62 @@ def raw_frame(payload, fhd=0x04, wd=0x38, fcs=b"", checksum=True, blocks=None, e
     return out + extra
 
 
+def huffman_code(data):
+    """A complete prefix code over the distinct bytes of data (all at most 128), with the
+    codes zstd assigns to its weights (RFC 8878 4.2.1): returns ({byte: (code, length)},
+    the tree description with direct weights)."""
+    syms = sorted(set(data))
+    top = max(1, (len(syms) - 1).bit_length())
+    short = (1 << top) - len(syms)
+    by_count = sorted(syms, key=lambda b: (-data.count(b), b))
+    lengths = {b: top - 1 if i < short else top for i, b in enumerate(by_count)}
+    codes, code, prev = {}, 0, None
+    for b in sorted(syms, key=lambda b: (-lengths[b], b)):
+        if prev is not None:
+            code = (code + 1) >> (prev - lengths[b])
+        prev = lengths[b]
+        codes[b] = (code, lengths[b])
+    last = max(syms)  # its weight is implied
+    weights = [top + 1 - lengths[b] if b in lengths else 0 for b in range(last)] + [0]
+    desc = bytes([127 + last]) + bytes(weights[i] << 4 | weights[i + 1] for i in range(0, last, 2))
+    return codes, desc
+
+
+def huffman_stream(codes, symbols, cut=False):
+    """One Huffman stream of symbols; cut drops the trailing 0 bits of the last code."""
+    v = n = 1
+    for b in symbols:
+        c, length = codes[b]
+        v, n = v << length | c, n + length
+    if cut:
+        while v & 1 == 0:
+            v, n = v >> 1, n - 1
+    return v.to_bytes((n + 7) // 8, "little")
+
+
+def literals_block(desc, streams, regenerated, last=True):
+    """A compressed block of Huffman-coded literals and no sequences: one stream (Size_Format
+    00) or four (11), with the tree description desc, or treeless when desc is None."""
+    four = len(streams) == 4
+    body = (desc or b"") + (b"".join(len(st).to_bytes(2, "little") for st in streams[:3]) if four else b"")
+    body += b"".join(streams)
+    kind = 3 if desc is None else 2
+    if four:
+        header = (kind | 3 << 2 | regenerated << 4 | len(body) << 22).to_bytes(5, "little")
+    else:
+        header = (kind | regenerated << 4 | len(body) << 14).to_bytes(3, "little")
+    block = header + body + b"\x00"
+    return ((len(block) << 3) | 0b100 | int(last)).to_bytes(3, "little") + block
+
+
+def split(data, sizes):
+    out, at = [], 0
+    for n in sizes:
+        out.append(data[at:at + n])
+        at += n
+    return out
+
+
 def compact_of(frame):
     return "kez:z1:" + b64u(frame)
 
@@ -501,6 +557,135 @@ class TestZstd(unittest.TestCase):
         self.assertEqual(self.code(read("golden-decompression", "rle-first-block.zst")), "bad_compression")
         for name in os.listdir(os.path.join(d, "golden-decompression-errors")):
             self.assertEqual(self.code(read("golden-decompression-errors", name)), "bad_compression", name)
+
+
+class TestHuffmanStreams(unittest.TestCase):
+    """SPEC.md 9.2 step 7: each Huffman stream holds exactly its share and ends exactly."""
+
+    FUZZ = os.path.join(HERE, "..", "..", "..", "fuzz")
+
+    def frame(self, *blocks):
+        return kez_zstd.MAGIC + b"\x00\x38" + b"".join(blocks)
+
+    def refused(self, frame, why="Huffman"):
+        with self.assertRaises(KezError) as cm:
+            kez_zstd.decode_frame(frame)
+        self.assertEqual(cm.exception.code, "bad_compression")
+        self.assertIn(why, str(cm.exception))
+
+    def test_stream_counts_are_exact(self):
+        # direct weights of symbols 0 and 1 (1 each), symbol 2 implied (2): codes of 2, 2, 1 bits
+        table = kez_zstd.huffman_table(bytes([129, 0x11]))
+        self.assertEqual(table, (bytes([2, 2, 1, 1]), 2))
+        # the start marker, then `00`: one 2-bit code
+        one = bytes([0b100])
+        self.assertEqual([kez_zstd.check_stream(table, one, n) for n in range(4)], [False, True, False, False])
+        empty = b"\x01"  # the marker alone: no symbol
+        self.assertTrue(kez_zstd.check_stream(table, empty, 0))
+        self.assertFalse(kez_zstd.check_stream(table, empty, 1))
+        self.assertFalse(kez_zstd.check_stream(table, b"", 0))  # no marker at all
+        self.assertFalse(kez_zstd.check_stream(table, b"\x04\x00", 1))  # last byte 0: no marker
+        self.assertFalse(kez_zstd.check_stream(table, bytes([0b10]), 1))  # the 2-bit code cut to 1 bit
+
+    def test_tree_descriptions(self):
+        # RFC 8878 4.2.1.1: weights 4 3 2 0 1 (and 1 implied) give codes of 1, 2, 3, -, 4, 4 bits
+        table, max_bits = kez_zstd.huffman_table(bytes([132, 0x43, 0x20, 0x10]))
+        self.assertEqual(max_bits, 4)
+        self.assertEqual(table, bytes([4, 4, 3, 3] + [2] * 4 + [1] * 8))
+        for desc in (bytes([128, 0xC0]),  # weight 12
+                     bytes([128, 0x00]),  # no weight at all
+                     bytes([129, 0x31]),  # 4 + 1 does not complete to a power of two
+                     bytes([129, 0xBB])):  # two weights of 11 (and 11 implied): 12-bit codes
+            with self.assertRaises(KezError, msg=desc.hex()):
+                kez_zstd.huffman_table(desc)
+
+    def test_fuzz_frames(self):
+        def read(*parts):
+            with open(os.path.join(self.FUZZ, *parts), "rb") as f:
+                return f.read()
+
+        # streams of 345, 346, 345, 344 of 1380 literals: the total is right, the shares are not
+        self.refused(read("regressions", "compact_zstd", "huffman-stream-shares-differ.zst"), "Huffman stream 2 of 4")
+        self.refused(read("seeds", "compact_zstd", "c-decodes-kez-refuses.zst"), "Huffman stream 4 of 4")
+        self.assertEqual(len(kez_zstd.decode_frame(read("seeds", "compact_zstd", "c-fast.zst"))), 3000)
+        text = compact_of(read("regressions", "compact_zstd", "huffman-stream-shares-differ.zst")) + "\n"
+        code, out, _ = run_cli(["claim", "verify", "-", "--now", "1764115300", "--json"], text.encode())
+        self.assertEqual(code, 2)
+        self.assertIn(b'"bad_compression"', out)
+
+    def test_hand_built_claim_frames(self):
+        body = CLAIM1.encode()
+        n = len(body)
+        codes, desc = huffman_code(body)
+        share = (n + 3) // 4
+        rest = n - 3 * share
+
+        def four(sizes, regenerated=n, lits=body, tree=desc, last=True):
+            return literals_block(tree, [huffman_stream(codes, p) for p in split(lits, sizes)], regenerated, last)
+
+        def raw(lits):
+            return ((len(lits) << 3) | 1).to_bytes(3, "little") + lits
+
+        self.assertEqual(kez_zstd.decode_frame(self.frame(four([share, share, share, rest]))), body)
+        self.refused(self.frame(four([share + 1, share - 1, share, rest])), "Huffman stream 1 of 4")
+        self.refused(self.frame(four([share, share + 1, share, rest - 1])), "Huffman stream 2 of 4")
+        self.refused(self.frame(four([share, share, share, rest - 1])), "Huffman stream 4 of 4")
+        # one stream: all of them, ending exactly
+        self.assertEqual(kez_zstd.decode_frame(self.frame(literals_block(desc, [huffman_stream(codes, body)], n))),
+                         body)
+        self.refused(self.frame(literals_block(desc, [huffman_stream(codes, body + b"}")], n)), "stream 1 of 1")
+        cut = max(k for k in range(2, n + 1) if codes[body[k - 1]][0] & 1 == 0)  # last code ends in 0
+        self.refused(self.frame(literals_block(desc, [huffman_stream(codes, body[:cut], cut=True)], cut, False),
+                                raw(body[cut:])), "stream 1 of 1")
+        # four streams need 6 literals; 6 leave the fourth stream empty
+        self.refused(self.frame(four([1, 1, 1, 1], 4, last=False), raw(body[4:])), "fewer than 6")
+        self.assertEqual(kez_zstd.decode_frame(self.frame(four([2, 2, 2, 0], 6, last=False), raw(body[6:]))), body)
+        # a treeless section reuses the tree of the section before it
+        half = n // 2
+        q1, q2 = (half + 3) // 4, (n - half + 3) // 4
+        first = four([q1, q1, q1, half - 3 * q1], half, body[:half], last=False)
+        tail = body[half:]
+        good = four([q2, q2, q2, len(tail) - 3 * q2], len(tail), tail, tree=None)
+        self.assertEqual(kez_zstd.decode_frame(self.frame(first, good)), body)
+        bad = four([q2 + 1, q2 - 1, q2, len(tail) - 3 * q2], len(tail), tail, tree=None)
+        self.refused(self.frame(first, bad), "Huffman stream 1 of 4")
+        # treeless with no tree before it: libzstd refuses the block
+        self.refused(self.frame(good), "corrupt block")
+
+    def test_order_and_room(self):
+        body = CLAIM1.encode()
+        codes, desc = huffman_code(body)
+        share = (len(body) + 3) // 4
+        sizes = [share + 1, share - 1, share, len(body) - 3 * share]
+        bad = literals_block(desc, [huffman_stream(codes, p) for p in split(body, sizes)], len(body))
+        # the blocks before are decoded first: a too_large among them comes first
+        big = ((70000 << 3) | 0b010).to_bytes(3, "little") + b"a"
+        with self.assertRaises(KezError) as cm:
+            kez_zstd.decode_frame(self.frame(big, bad))
+        self.assertEqual(cm.exception.code, "too_large")
+        self.refused(self.frame(((3 << 3) | 0b010).to_bytes(3, "little") + b"a", bad))
+        # a section regenerating more than the room is left to the decoder (the output cannot fit)
+        section = bad[3:]
+        self.assertIsNone(kez_zstd.check_literals(section, None, len(body) - 1)[1])
+        self.assertIsNotNone(kez_zstd.check_literals(section, None, len(body))[1])
+
+    def test_library_frames_pass(self):
+        try:
+            import zstandard
+        except ImportError:
+            self.skipTest("zstandard not installed")
+        with open(os.path.join(HERE, "..", "..", "..", "SPEC.md"), "rb") as f:
+            spec = f.read()
+        fse_four = 0
+        for level in (1, 3, 19):
+            for start, size in ((0, 300), (5000, 1500), (20000, 9000), (40000, 60000)):
+                data = spec[start:start + size]
+                frame = zstandard.ZstdCompressor(level=level).compress(data)
+                self.assertEqual(kez_zstd.decode_frame(frame), data, (level, size))
+                lit = frame[kez_zstd.parse_header(frame).end + 3:]
+                if lit[0] & 3 == 2 and lit[0] >> 2 & 3 and lit[(3, 3, 4, 5)[lit[0] >> 2 & 3]] < 128:
+                    fse_four += 1
+        self.assertGreater(fse_four, 3)  # four streams with FSE-compressed weights
 
 
 class TestClaims(unittest.TestCase):

@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 
 use crate::envelope::{Area, Group, Op, Want};
 use crate::fixtures::{
-    AUX0, Keys, NOW, R, T0, block, claim, compact, compact_of, dns, hex, markdown, raw_frame,
+    AUX0, Keys, NOW, R, T0, block, claim, compact, compact_of, ctx, dns, hex, markdown, raw_frame,
     replace_once,
 };
+use crate::huffman::{self, Code};
 
 const NOTES: &[(&str, &str)] = &[
     ("Example", "An example of SPEC.md itself (§9.2–§9.5)."),
@@ -31,6 +32,10 @@ const NOTES: &[(&str, &str)] = &[
         "MAX_DECOMPRESSED = 65536 (declared or decoded), both sides.",
     ),
     ("Checksum", "The optional XXH64 content checksum."),
+    (
+        "HuffmanStreams",
+        "Huffman-coded literals (§9.2 step 7): with four streams each of the first three decodes exactly (Regenerated_Size + 3) / 4 symbols and the fourth the rest, with one stream all of them, and every bitstream ends exactly after its symbols; four streams below 6 literals are refused. The hand-built frames use direct weights; the libzstd frames use FSE-compressed weights.",
+    ),
     ("Base64", "Strict unpadded base64url (§9.2 step 3)."),
     (
         "CompactLength",
@@ -697,7 +702,229 @@ fn compact_rules(keys: &Keys) -> R<Group> {
         };
         g.case(what, spec, flags, v(&text), Want::Class(class));
     }
+    huffman_rules(keys, &mut g)?;
     Ok(g)
+}
+
+/// A frame of libzstd 1.5.7 (level 3, with checksum) holding the claim `github:alice` of §5.6:
+/// one compressed block whose 275 literals are Huffman-coded in four streams with
+/// FSE-compressed weights, then sequences.
+const LIBZSTD_CLAIM: &str = "28b52ffd641b007d060036d1301b7037ed108906ce41147f987eb31bfaff218c294c611d9da3aa7a46280027002500f86aceb166d4df7337f57bb6fb2e29b1daa162c6b94ce25f46193ca20a6624efd0e819a54047210426df08a31b562c8d47f13d51c13727ad4997518783a00ab57c25931c1ab3ed7e29dd12f1b1623c28956e6e7ec3b44b34d5c81fafebeefe1f2d6a309914e7b57ca379cc1a62647c3fad9f1a9909750506810325da70f08832ea070c1455a8ef23810c5e00288e4319a5e80fe0051aee7f2adfee63fa648ebb7902002cc344e80cca19b19cd27c";
+
+/// The fuzz finding of `fuzz/README.md`: a libzstd frame (3000 bytes of text) with seven bytes
+/// of its block changed, whose four Huffman streams hold 345, 346, 345 and 344 of 1380 literals.
+const SHARES_DIFFER: &[u8] =
+    include_bytes!("../../../fuzz/regressions/compact_zstd/huffman-stream-shares-differ.zst");
+/// The same libzstd frame with three bytes changed: the fourth stream holds 344 symbols where
+/// 345 are due (1379 in all).
+const FOURTH_SHORT: &[u8] =
+    include_bytes!("../../../fuzz/seeds/compact_zstd/c-decodes-kez-refuses.zst");
+
+fn unhex(s: &str) -> R<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(|| "unhex".to_owned())
+        })
+        .collect()
+}
+
+/// Huffman-coded literals (§9.2 step 7): each stream decodes exactly its share and ends exactly
+/// there. Most frames are built by hand (`crate::huffman`) around the claim of §5.6, so a
+/// stream can be given a symbol more or fewer than its share while the total stays right: a
+/// decoder that reads each stream until its bits run out and checks only the total decodes
+/// several of the invalid ones to the very claim, and libzstd's fast Huffman decoder (every
+/// stream at least 8 bytes) fills each share without checking where the stream ends.
+#[allow(clippy::too_many_lines)]
+fn huffman_rules(keys: &Keys, g: &mut Group) -> R<()> {
+    let c0 = claim(&keys.a, "github:alice", T0, None, &AUX0)?;
+    let body = c0.as_bytes();
+    let n = body.len();
+    let code = Code::for_bytes(body)?;
+    let share = n.div_ceil(4);
+    let rest = n - 3 * share;
+    // consecutive pieces of `lits` of these sizes
+    let split = |lits: &'_ [u8], sizes: &[usize]| -> R<Vec<Vec<u8>>> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        for &s in sizes {
+            out.push(lits.get(at..at + s).ok_or("split")?.to_vec());
+            at += s;
+        }
+        Ok(out)
+    };
+    let huff = |lits: &[u8], sizes: &[usize], regenerated: usize, tree: bool, last: bool| {
+        let parts = split(lits, sizes)?;
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        huffman::literals_block(&code, &refs, regenerated, tree, last)
+    };
+    let raw = |lits: &[u8]| -> R<Vec<u8>> {
+        Ok(block(
+            true,
+            0,
+            u32::try_from(lits.len()).map_err(|e| e.to_string())?,
+            lits,
+        ))
+    };
+    let frame = |blocks: &[Vec<u8>]| {
+        let mut f = vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 0x38];
+        for b in blocks {
+            f.extend_from_slice(b);
+        }
+        compact_of(&f)
+    };
+    let libzstd = unhex(LIBZSTD_CLAIM)?;
+    let mut decoded = vec![0u8; kez_core::MAX_DECOMPRESSED];
+    let len = ctx(
+        "libzstd frame",
+        kez_core::zstd_decode_bounded(&libzstd, &mut decoded, kez_core::MAX_WINDOW),
+    )?;
+    if decoded.get(..len) != Some(body) {
+        return Err("the libzstd frame does not hold the claim of §5.6".into());
+    }
+    // the reference encoder writes four streams once a block has more than 1024 literals
+    let mut long = String::from("\"");
+    for i in 0..400u32 {
+        long.push_str(&format!("{:08x}", i.wrapping_mul(2_654_435_761)));
+    }
+    long.push('"');
+    let reference = kez_core::encode_compact(long.as_bytes());
+    let reference_frame = decode_b64url(reference.get(7..).unwrap_or_default())?;
+    // descriptor 04 and window 38: the Block_Header at 6, the literals header at 9
+    match reference_frame.get(9) {
+        Some(&b) if b & 0b11 == 2 && (b >> 2) & 0b11 != 0 => {}
+        _ => return Err("the reference encoder wrote no four-stream Huffman literals".into()),
+    }
+    // the last literal of the first block of the one-stream cut-short case: its code ends in 0
+    let cut = (2..=n)
+        .rev()
+        .find(|&k| body.get(k - 1).is_some_and(|&b| code.ends_in_zero(b)))
+        .ok_or("no literal whose code ends in 0")?;
+    let (head, tail) = body.split_at(cut);
+    let one_cut = {
+        let stream = code.stream_cut_short(head)?;
+        let first =
+            huffman::literals_block_of_streams(&code, &[stream], cut, true, tail.is_empty())?;
+        if tail.is_empty() {
+            frame(&[first])
+        } else {
+            frame(&[first, raw(tail)?])
+        }
+    };
+    let half = n / 2;
+    let (h1, h2) = body.split_at(half);
+    let q1 = half.div_ceil(4);
+    let q2 = (n - half).div_ceil(4);
+    let treeless = |sizes: &[usize]| -> R<String> {
+        Ok(frame(&[
+            huff(h1, &[q1, q1, q1, half - 3 * q1], half, true, false)?,
+            huff(h2, sizes, n - half, false, true)?,
+        ]))
+    };
+    let s = share;
+    let ok: Vec<(String, String, &[&'static str])> = vec![
+        (
+            format!(
+                "four Huffman streams holding exactly their shares ({s}, {s}, {s}, {rest} of {n} literals)"
+            ),
+            frame(&[huff(body, &[s, s, s, rest], n, true, true)?]),
+            &["HuffmanStreams", "ManyCompact"],
+        ),
+        (
+            format!("one Huffman stream holding all {n} literals"),
+            frame(&[huff(body, &[n], n, true, true)?]),
+            &["HuffmanStreams", "ManyCompact"],
+        ),
+        (
+            "a libzstd frame: four Huffman streams, FSE-compressed weights, sequences".to_owned(),
+            compact_of(&libzstd),
+            &["HuffmanStreams", "ManyCompact"],
+        ),
+        (
+            "Regenerated_Size 6 in four streams: shares 2, 2, 2 and an empty fourth stream"
+                .to_owned(),
+            frame(&[
+                huff(body, &[2, 2, 2, 0], 6, true, false)?,
+                raw(body.get(6..).unwrap_or_default())?,
+            ]),
+            &["HuffmanStreams", "ManyCompact"],
+        ),
+        (
+            "a treeless literals section (type 3) reusing the previous block's Huffman tree"
+                .to_owned(),
+            treeless(&[q2, q2, q2, n - half - 3 * q2])?,
+            &["HuffmanStreams", "ManyCompact"],
+        ),
+    ];
+    for (what, text, flags) in ok {
+        g.case(what, "§9.2", flags, v(&text), Want::Ok);
+    }
+    g.case(
+        "the reference encoder's four Huffman streams (a 3202-byte JSON string): the frame passes, then bad_claim",
+        "§9.2",
+        &["HuffmanStreams"],
+        v(&reference),
+        Want::Class("bad_claim"),
+    );
+    let bad: Vec<(String, String)> = vec![
+        (
+            format!("streams of {}, {}, {s}, {rest} literals: the total is right, the first stream holds one too many, the second one too few (checking only the total decodes the claim)", s + 1, s - 1),
+            frame(&[huff(body, &[s + 1, s - 1, s, rest], n, true, true)?]),
+        ),
+        (
+            format!("streams of {s}, {}, {s}, {}: the second stream one too many, the fourth one too few", s + 1, rest - 1),
+            frame(&[huff(body, &[s, s + 1, s, rest - 1], n, true, true)?]),
+        ),
+        (
+            format!("the fourth stream holds {} literals where {rest} are due (Regenerated_Size {n})", rest - 1),
+            frame(&[huff(body, &[s, s, s, rest - 1], n, true, true)?]),
+        ),
+        (
+            "a treeless section whose first stream holds one literal too many, the second one too few".to_owned(),
+            treeless(&[q2 + 1, q2 - 1, q2, n - half - 3 * q2])?,
+        ),
+        (
+            format!("one Huffman stream holding {} literals for a Regenerated_Size of {n}", n + 1),
+            frame(&[huffman::literals_block(
+                &code,
+                &[&[body, b"}"].concat()],
+                n,
+                true,
+                true,
+            )?]),
+        ),
+        (
+            "one Huffman stream whose last code is cut short: its trailing 0 bits are missing (reading zeros past the end finds every literal)".to_owned(),
+            one_cut,
+        ),
+        (
+            "four streams of one literal each: Regenerated_Size 4 is below 6, though every stream holds its share".to_owned(),
+            frame(&[
+                huff(body, &[1, 1, 1, 1], 4, true, false)?,
+                raw(body.get(4..).unwrap_or_default())?,
+            ]),
+        ),
+        (
+            "the fuzz finding: a libzstd frame whose streams hold 345, 346, 345, 344 of 1380 literals".to_owned(),
+            compact_of(SHARES_DIFFER),
+        ),
+        (
+            "a libzstd frame whose fourth stream holds 344 literals where 345 are due".to_owned(),
+            compact_of(FOURTH_SHORT),
+        ),
+    ];
+    for (what, text) in bad {
+        g.case(
+            what,
+            "§9.2",
+            &["HuffmanStreams"],
+            v(&text),
+            Want::Class("bad_compression"),
+        );
+    }
+    Ok(())
 }
 
 fn decode_b64url(s: &str) -> R<Vec<u8>> {
