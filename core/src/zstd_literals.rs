@@ -55,7 +55,59 @@ pub(crate) fn check_block<'a>(
     let compressed = (header >> 1) & 0b11 == 2;
     let size = usize::try_from(header >> 3).map_err(|_| Error::BadCompression)?;
     match body.get(..size) {
-        Some(block) if compressed => check_literals(block, tree, room),
+        Some(block) if compressed => {
+            check_sequences_modes(block)?;
+            check_literals(block, tree, room)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The length of the literals section that starts `block` (RFC 8878 §3.1.1.3.1.1), if its
+/// header is complete.
+fn literals_section_len(block: &[u8]) -> Option<usize> {
+    let &b0 = block.first()?;
+    let byte = |i: usize| block.get(i).map(|&b| usize::from(b));
+    let size_format = (b0 >> 2) & 0b11;
+    if b0 & 0b11 < 2 {
+        // raw or RLE: Regenerated_Size only; RLE content is one byte
+        let (header_len, size) = match size_format {
+            0 | 2 => (1, usize::from(b0 >> 3)),
+            1 => (2, usize::from(b0 >> 4) | byte(1)? << 4),
+            _ => (3, usize::from(b0 >> 4) | byte(1)? << 4 | byte(2)? << 12),
+        };
+        return Some(header_len + if b0 & 0b11 == 0 { size } else { 1 });
+    }
+    let (header_len, bits) = match size_format {
+        0 | 1 => (3, 10),
+        2 => (4, 14),
+        _ => (5, 18),
+    };
+    let h = block
+        .get(..header_len)?
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    let compressed = usize::try_from((h >> (4 + bits)) & ((1u64 << bits) - 1)).ok()?;
+    Some(header_len + compressed)
+}
+
+/// The two reserved bits of Symbol_Compression_Modes (RFC 8878 §3.1.1.3.2.1) must be zero: a
+/// frame that sets them is invalid, and the reference decoder refuses it where ruzstd 0.9.1
+/// ignores them.
+fn check_sequences_modes(block: &[u8]) -> Result<(), Error> {
+    let Some(sequences) = literals_section_len(block).and_then(|n| block.get(n..)) else {
+        return Ok(()); // truncated: ruzstd refuses it
+    };
+    // Number_of_Sequences takes 1, 2 or 3 bytes; with no sequence there is no modes byte
+    let modes_at = match sequences.first() {
+        None | Some(0) => return Ok(()),
+        Some(1..=127) => 1,
+        Some(128..=254) => 2,
+        Some(255) => 3,
+    };
+    match sequences.get(modes_at) {
+        Some(modes) if modes & 0b11 != 0 => Err(Error::BadCompression),
         _ => Ok(()),
     }
 }
@@ -110,6 +162,7 @@ fn check_literals<'a>(
         let Some((desc, streams)) = section.split_at_checked(len) else {
             return Ok(());
         };
+        check_tree(desc)?;
         *tree = Some(desc);
         (desc, streams)
     } else {
@@ -147,6 +200,128 @@ fn check_literals<'a>(
         check_stream(desc, stream, count)?;
     }
     Ok(())
+}
+
+/// The deepest codes of a Huffman tree description must be as long as its table log: at least
+/// one symbol (then, the total being a power of two, an even number of them) has weight 1,
+/// counting the implied last symbol (RFC 8878 §4.2.1). Every tree an encoder builds has such
+/// leaves; the reference decoder refuses a description without them, where ruzstd 0.9.1 builds a
+/// table from it. The weights are read as ruzstd reads them; a description ruzstd refuses is
+/// left to it.
+fn check_tree(desc: &[u8]) -> Result<(), Error> {
+    let Some(weights) = tree_weights(desc) else {
+        return Ok(());
+    };
+    let sum: u32 = weights
+        .iter()
+        .filter(|&&w| (1..=MAX_WEIGHT).contains(&w))
+        .map(|&w| 1u32 << (w - 1))
+        .sum();
+    if sum == 0 || weights.iter().any(|&w| w > MAX_WEIGHT) {
+        return Ok(());
+    }
+    // the table log is one more than the top bit of the sum; the last weight makes up the rest
+    let table_log = u32::BITS - sum.leading_zeros();
+    let rest = (1u32 << table_log) - sum;
+    let last_is_one = rest == 1;
+    if last_is_one || weights.contains(&1) {
+        Ok(())
+    } else {
+        Err(Error::BadCompression)
+    }
+}
+
+/// The largest weight ruzstd accepts (codes of at most 11 bits).
+const MAX_WEIGHT: u8 = 11;
+
+/// The explicit weights of a Huffman tree description (RFC 8878 §4.2.1.1-2): four bits each, or
+/// two interleaved FSE states over the table that precedes them, read as ruzstd reads them.
+/// `None` when the description is malformed in a way ruzstd refuses anyway.
+fn tree_weights(desc: &[u8]) -> Option<Vec<u8>> {
+    let (&header, rest) = desc.split_first()?;
+    if header >= 128 {
+        let count = usize::from(header - 127);
+        let bytes = rest.get(..count.div_ceil(2))?;
+        let weights = (0..count)
+            .filter_map(|i| {
+                let b = bytes.get(i / 2)?;
+                Some(if i % 2 == 0 { b >> 4 } else { b & 0x0F })
+            })
+            .collect();
+        return Some(weights);
+    }
+    let rest = rest.get(..usize::from(header))?;
+    let mut table = ruzstd::fse::FSETable::new(255);
+    let table_len = table.build_decoder(rest, 6).ok()?;
+    let stream = rest.get(table_len..)?;
+    let mut bits = ReverseBits::new(stream);
+    // padding: zeros up to the first set bit, at most 8 bits
+    let mut skipped = 0;
+    while bits.take(1) == 0 {
+        skipped += 1;
+        if skipped >= 8 {
+            return None;
+        }
+    }
+    let log = table.accuracy_log;
+    if log == 0 {
+        return None;
+    }
+    let entry = |state: u64| {
+        usize::try_from(state)
+            .ok()
+            .and_then(|i| table.decode.get(i))
+    };
+    let mut states = [entry(bits.take(log))?, entry(bits.take(log))?];
+    let mut weights = Vec::new();
+    weights.try_reserve_exact(256).ok()?;
+    let mut turn = 0;
+    loop {
+        let current = *states.get(turn)?;
+        weights.push(current.symbol);
+        let next = u64::from(current.base_line) + bits.take(current.num_bits);
+        *states.get_mut(turn)? = entry(next)?;
+        if bits.remaining() < 0 {
+            weights.push(states.get(1 - turn)?.symbol);
+            return Some(weights);
+        }
+        if turn == 1 && weights.len() > 255 {
+            return None;
+        }
+        turn = 1 - turn;
+    }
+}
+
+/// A zstd backward bitstream (RFC 8878 §4.1): read from its last bit towards its first; bits
+/// before the first byte read as zero, and `remaining` goes negative.
+struct ReverseBits<'a> {
+    src: &'a [u8],
+    /// bits not yet read: the next bit read is bit `pos - 1` (negative: past the start)
+    pos: isize,
+}
+
+impl<'a> ReverseBits<'a> {
+    fn new(src: &'a [u8]) -> Self {
+        let pos = isize::try_from(src.len()).unwrap_or(isize::MAX / 8) * 8;
+        Self { src, pos }
+    }
+
+    fn take(&mut self, n: u8) -> u64 {
+        let mut value = 0u64;
+        for _ in 0..n {
+            self.pos -= 1;
+            let bit = usize::try_from(self.pos)
+                .ok()
+                .and_then(|i| self.src.get(i / 8).map(|b| (b >> (i % 8)) & 1))
+                .unwrap_or(0);
+            value = value << 1 | u64::from(bit);
+        }
+        value
+    }
+
+    const fn remaining(&self) -> isize {
+        self.pos
+    }
 }
 
 /// Whether `stream`, decoded with the Huffman tree `desc`, holds exactly `count` symbols and
@@ -194,7 +369,7 @@ fn check_stream(desc: &[u8], stream: &[u8], count: usize) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use alloc::format;
     use alloc::string::String;
@@ -248,5 +423,84 @@ mod tests {
             check_stream(&desc, &[super::EMPTY_STREAM], 1),
             Err(Error::BadCompression)
         );
+    }
+
+    /// A tree whose codes are all shorter than its table log is refused: weights 2 and (implied)
+    /// 2 give two 1-bit codes under a 2-bit table. Weights 1, 1 and (implied) 2 are fine.
+    #[test]
+    fn trees_need_weight_one_leaves() {
+        assert_eq!(super::check_tree(&[128, 0x20]), Err(Error::BadCompression));
+        assert_eq!(super::check_tree(&[129, 0x11]), Ok(()));
+        // 1, 2, 3 sum to 7: the implied last weight is 1
+        assert_eq!(super::check_tree(&[130, 0x12, 0x30]), Ok(()));
+        // 2, 2 sum to 4: table log 3, the implied last weight is 3; no weight 1
+        assert_eq!(super::check_tree(&[129, 0x22]), Err(Error::BadCompression));
+        assert_eq!(super::tree_weights(&[130, 0x12, 0x30]), Some(vec![1, 2, 3]));
+    }
+
+    /// A frame with sequences decodes; with a reserved bit of Symbol_Compression_Modes set, it
+    /// is refused.
+    #[test]
+    fn sequence_modes_reserved_bits() {
+        let json = String::from("{\"a\":\"") + &"kez ".repeat(300) + "\"}";
+        let frame = ruzstd::encoding::compress_to_vec(
+            json.as_bytes(),
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        let mut out = vec![0u8; MAX_DECOMPRESSED];
+        let n = zstd_decode_bounded(&frame, &mut out, MAX_WINDOW).unwrap();
+        assert_eq!(&out[..n], json.as_bytes());
+        // the first block starts after the 6-byte frame header; its literals, then sequences
+        let block = &frame[6 + 3..];
+        let at = 6 + 3 + super::literals_section_len(block).unwrap();
+        let modes_at = at
+            + match frame[at] {
+                0 => panic!("expected sequences"),
+                1..=127 => 1,
+                128..=254 => 2,
+                255 => 3,
+            };
+        for bit in [1u8, 2] {
+            let mut bad = frame.clone();
+            bad[modes_at] |= bit;
+            assert_eq!(
+                zstd_decode_bounded(&bad, &mut out, MAX_WINDOW),
+                Err(Error::BadCompression),
+                "reserved bit {bit}"
+            );
+        }
+    }
+
+    /// Weights read from an FSE-compressed description make a complete code: libzstd frames
+    /// with such trees (fuzz seeds) decode, and their weights sum, with the implied last one, to
+    /// a power of two, as they do only when read right.
+    #[test]
+    fn fse_weights_are_read() {
+        for frame in [
+            &include_bytes!("../../fuzz/seeds/compact_zstd/c-fast.zst")[..],
+            &include_bytes!("../../fuzz/seeds/compact_zstd/c-checksum.zst")[..],
+        ] {
+            let mut out = vec![0u8; MAX_DECOMPRESSED];
+            assert!(zstd_decode_bounded(frame, &mut out, MAX_WINDOW).is_ok());
+            // descriptor 0x60 or 0x64: single segment, a 2-byte content size; the block header
+            // is at 7
+            let block = &frame[7 + 3..];
+            assert_eq!(block[0] & 0b11, 2, "Huffman-coded literals");
+            let header_len = 4; // Size_Format 10
+            let desc_len = 1 + usize::from(block[header_len]);
+            assert!(block[header_len] < 128, "FSE-compressed weights");
+            let desc = &block[header_len..header_len + desc_len];
+            let weights = super::tree_weights(desc).unwrap();
+            let sum: u32 = weights
+                .iter()
+                .filter(|&&w| w > 0)
+                .map(|&w| 1u32 << (w - 1))
+                .sum();
+            let table_log = u32::BITS - sum.leading_zeros();
+            let rest = (1u32 << table_log) - sum;
+            assert!(rest.is_power_of_two(), "weights {weights:?}");
+            assert!(weights.len() > 20, "weights {weights:?}");
+            assert_eq!(super::check_tree(desc), Ok(()));
+        }
     }
 }

@@ -124,6 +124,20 @@ impl Code {
         Ok(out)
     }
 
+    /// [`Self::description`] with every non-zero weight one higher: the same code lengths under a
+    /// table one bit deeper, so no symbol (the implied last one included) has weight 1.
+    ///
+    /// # Errors
+    /// As [`Self::description`].
+    pub(crate) fn description_raised(&self) -> R<Vec<u8>> {
+        let mut out = self.description()?;
+        for b in out.iter_mut().skip(1) {
+            let raise = |w: u8| if w == 0 { 0 } else { w + 1 };
+            *b = raise(*b >> 4) << 4 | raise(*b & 0x0F);
+        }
+        Ok(out)
+    }
+
     /// One Huffman stream holding exactly `symbols`: read backward from its last byte, whose
     /// highest set bit marks the start, the first symbol's code comes first (§4.2.2).
     ///

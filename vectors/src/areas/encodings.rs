@@ -915,6 +915,45 @@ fn huffman_rules(keys: &Keys, g: &mut Group) -> R<()> {
             compact_of(FOURTH_SHORT),
         ),
     ];
+    // the one-stream block of the whole claim with its tree description raised: codes unchanged
+    let raised = {
+        let mut b = huff(body, &[n], n, true, true)?;
+        let plain = code.description()?;
+        let up = code.description_raised()?;
+        // Block_Header (3), then a 3-byte literals header (Size_Format 00), then the description
+        let at = 3 + 3;
+        if b.get(at..at + plain.len()) != Some(plain.as_slice()) {
+            return Err("raised tree: the description is not where expected".into());
+        }
+        b.splice(at..at + plain.len(), up);
+        frame(&[b])
+    };
+    // the libzstd frame with bit 0 of its Symbol_Compression_Modes set (its checksum still holds:
+    // the bit changes nothing a lenient decoder reads)
+    let reserved = {
+        let mut f = libzstd.clone();
+        let at = sequences_modes_offset(&f)?;
+        let modes = f.get_mut(at).ok_or("modes byte")?;
+        if *modes & 0b11 != 0 {
+            return Err("the libzstd frame already sets a reserved bit".into());
+        }
+        *modes |= 1;
+        compact_of(&f)
+    };
+    let bad = [
+        bad,
+        vec![
+            (
+                "a Huffman tree description with no weight-1 symbol: every weight one higher, the same codes under a table one bit deeper".to_owned(),
+                raised,
+            ),
+            (
+                "the libzstd frame with a reserved bit of Symbol_Compression_Modes set".to_owned(),
+                reserved,
+            ),
+        ],
+    ]
+    .concat();
     for (what, text) in bad {
         g.case(
             what,
@@ -925,6 +964,44 @@ fn huffman_rules(keys: &Keys, g: &mut Group) -> R<()> {
         );
     }
     Ok(())
+}
+
+/// The offset of the Symbol_Compression_Modes byte in a frame of one compressed block with
+/// Huffman-coded literals and sequences (the libzstd frame): frame header, Block_Header, literals
+/// section, Number_of_Sequences.
+fn sequences_modes_offset(f: &[u8]) -> R<usize> {
+    let byte = |i: usize| f.get(i).copied().map(usize::from).ok_or("truncated frame");
+    let fhd = byte(4)?;
+    let single = fhd >> 5 & 1 == 1;
+    let fcs = [usize::from(single), 2, 4, 8]
+        .get(fhd >> 6)
+        .copied()
+        .ok_or("fcs")?;
+    let did = [0, 1, 2, 4].get(fhd & 3).copied().ok_or("did")?;
+    let block = 5 + usize::from(!single) + did + fcs;
+    let lit = block + 3;
+    let b0 = byte(lit)?;
+    if b0 & 0b11 != 2 {
+        return Err("expected Huffman-coded literals".into());
+    }
+    let (header_len, bits) = match b0 >> 2 & 0b11 {
+        0 | 1 => (3, 10),
+        2 => (4, 14),
+        _ => (5, 18),
+    };
+    let mut h = 0usize;
+    for i in (0..header_len).rev() {
+        h = h << 8 | byte(lit + i)?;
+    }
+    let compressed = h >> (4 + bits) & ((1 << bits) - 1);
+    let seq = lit + header_len + compressed;
+    Ok(seq
+        + match byte(seq)? {
+            0 => return Err("no sequences".into()),
+            1..=127 => 1,
+            128..=254 => 2,
+            _ => 3,
+        })
 }
 
 fn decode_b64url(s: &str) -> R<Vec<u8>> {
