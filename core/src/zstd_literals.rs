@@ -209,9 +209,19 @@ fn check_literals<'a>(
 /// table from it. The weights are read as ruzstd reads them; a description ruzstd refuses is
 /// left to it.
 fn check_tree(desc: &[u8]) -> Result<(), Error> {
-    let Some(weights) = tree_weights(desc) else {
-        return Ok(());
-    };
+    match tree_weights(desc) {
+        Some(weights) => check_weights(&weights),
+        None => Ok(()),
+    }
+}
+
+/// [`check_tree`] on the explicit weights. Also: at most 255 of them (symbols are bytes, and the
+/// last one is implied); ruzstd reads up to 257 from FSE-compressed weights, libzstd refuses
+/// more than 255.
+fn check_weights(weights: &[u8]) -> Result<(), Error> {
+    if weights.len() > MAX_EXPLICIT_WEIGHTS {
+        return Err(Error::BadCompression);
+    }
     let sum: u32 = weights
         .iter()
         .filter(|&&w| (1..=MAX_WEIGHT).contains(&w))
@@ -230,6 +240,9 @@ fn check_tree(desc: &[u8]) -> Result<(), Error> {
         Err(Error::BadCompression)
     }
 }
+
+/// Explicit weights in a tree description: every byte value but the implied last symbol.
+const MAX_EXPLICIT_WEIGHTS: usize = 255;
 
 /// The largest weight ruzstd accepts (codes of at most 11 bits).
 const MAX_WEIGHT: u8 = 11;
@@ -436,6 +449,12 @@ mod tests {
         // 2, 2 sum to 4: table log 3, the implied last weight is 3; no weight 1
         assert_eq!(super::check_tree(&[129, 0x22]), Err(Error::BadCompression));
         assert_eq!(super::tree_weights(&[130, 0x12, 0x30]), Some(vec![1, 2, 3]));
+        // 254 weights of 1 and one of 2: a complete code over 256 symbols; 256 weights are too many
+        let mut weights = vec![1u8; 254];
+        weights.push(2);
+        assert_eq!(super::check_weights(&weights), Ok(()));
+        weights.push(0);
+        assert_eq!(super::check_weights(&weights), Err(Error::BadCompression));
     }
 
     /// A frame with sequences decodes; with a reserved bit of Symbol_Compression_Modes set, it
