@@ -107,6 +107,7 @@ fn gift_unwrap_seeds_take_their_paths() {
         "1-rumor-file.json",
         "2-seal.json",
         "3-dm.bin",
+        "3-wrap-for-real.bin",
         "3-file-tags.bin",
     ] {
         assert!(accepted(name), "{name} is refused");
