@@ -90,7 +90,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ 
     echo "## Crashes found and fixed"
     echo
     echo "Every one has its input under \`fuzz/regressions/<target>/\`, replayed by \`cargo test\`"
-    echo "(\`core/tests/fuzz_regressions.rs\`)."
+    echo "(\`core/tests/fuzz_regressions.rs\`; kez-nostr's targets: \`std-adapters/nostr/tests/fuzz_seeds.rs\`)."
     echo
     echo "| target | input | what was wrong | fix |"
     echo "| --- | --- | --- | --- |"

@@ -4,7 +4,9 @@
 //! kept forever) and `fuzz/seeds/<target>/` (the committed seed corpus) goes through the very
 //! check its fuzz target runs: `fuzz/src/lib.rs`, included below. A check fails by panicking:
 //! on a panic in kez-core, or when an accepted input breaks the target's property (JCS
-//! idempotence, subject normalization idempotence, key reference round trip, ...).
+//! idempotence, subject normalization idempotence, key reference round trip, ...). The
+//! directories of kez-nostr's targets (`checks::NOSTR_TARGETS`) are left to
+//! `std-adapters/nostr/tests/fuzz_seeds.rs`.
 #![cfg(all(feature = "alloc", feature = "nip44"))]
 #![allow(
     clippy::unwrap_used,
@@ -49,6 +51,10 @@ fn replay(root: &Path) -> Vec<Outcome> {
     dirs.sort();
     for dir in dirs {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if checks::NOSTR_TARGETS.contains(&name.as_str()) {
+            // kez-nostr's targets: std-adapters/nostr/tests/fuzz_seeds.rs replays them
+            continue;
+        }
         let Some(&(target, check)) = checks::TARGETS.iter().find(|(t, _)| *t == name) else {
             panic!("{}: no fuzz target named {name:?}", dir.display());
         };

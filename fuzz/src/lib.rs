@@ -40,6 +40,11 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("compact_zstd", zstd_frame),
 ];
 
+/// The targets of kez-nostr's parsers, whose checks are in `src/nostr.rs` (kez-core's replay
+/// test, which includes this file, has no kez-nostr): their `seeds/` and `regressions/` are
+/// replayed by `std-adapters/nostr/tests/fuzz_seeds.rs`.
+pub const NOSTR_TARGETS: &[&str] = &["nostr_event", "relay_message", "nip11", "gift_unwrap"];
+
 /// JCS: canonical output is accepted again and is a fixed point; the fixed-buffer sink agrees
 /// with the `Vec` sink and reports a buffer one byte short as `TooLarge`.
 pub fn jcs(data: &[u8]) -> bool {

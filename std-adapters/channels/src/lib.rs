@@ -6,13 +6,15 @@ mod ap;
 mod bluesky;
 mod config;
 mod dns;
-pub mod event;
 mod github;
 mod http;
 mod nostr;
 mod publish;
 mod relay;
 mod verify;
+
+/// NIP-01 events: the one implementation, in `kez-nostr`, re-exported at its old path.
+pub use kez_nostr::event;
 
 use std::future::Future;
 

@@ -5,12 +5,14 @@
 //! phase, closing) is bounded by the configured timeout, every incoming message and frame by
 //! the body cap, and the events kept by a count.
 //!
-//! The client only carries messages: which events count is decided by the channel.
+//! The client only carries messages (read by `kez_nostr::wire`): which events count is decided
+//! by the channel.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::SinkExt as _;
+use kez_nostr::wire::{RelayMessage, parse, quoted};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
@@ -33,9 +35,6 @@ const REFUSALS: &[&str] = &[
     "restricted:",
     "blocked:",
 ];
-
-/// Longest relay-provided text (a `NOTICE`, a `CLOSED` or `OK` message) quoted in a reason.
-const MAX_QUOTED: usize = 200;
 
 /// How one relay's subscription ended.
 #[derive(Debug)]
@@ -299,100 +298,6 @@ enum Incoming {
     Failed(String),
 }
 
-/// A relay-to-client message (NIP-01), as far as the client needs it.
-#[derive(Debug, PartialEq)]
-enum RelayMessage {
-    Event {
-        sub: String,
-        event: Value,
-    },
-    Eose {
-        sub: String,
-    },
-    Closed {
-        sub: String,
-        message: String,
-    },
-    Ok {
-        id: String,
-        accepted: bool,
-        message: String,
-    },
-    Notice(String),
-    /// `AUTH`, `COUNT` and types this client does not know: ignored.
-    Other,
-}
-
-/// Parses one text message: a JSON array whose first element is the type string. The known
-/// types must have their documented shape.
-fn parse(text: &str) -> Result<RelayMessage, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Array(items) = value else {
-        return Err("not a JSON array".to_owned());
-    };
-    let mut items = items.into_iter();
-    let Some(Value::String(kind)) = items.next() else {
-        return Err("no message type".to_owned());
-    };
-    let mut next_string = |what: &str| match items.next() {
-        Some(Value::String(s)) => Ok(s),
-        _ => Err(format!("{kind} without {what}")),
-    };
-    let message = match kind.as_str() {
-        "EVENT" => {
-            let sub = next_string("a subscription id")?;
-            match items.next() {
-                Some(event @ Value::Object(_)) => RelayMessage::Event { sub, event },
-                _ => return Err("EVENT without an event object".to_owned()),
-            }
-        }
-        "EOSE" => RelayMessage::Eose {
-            sub: next_string("a subscription id")?,
-        },
-        "CLOSED" => {
-            let sub = next_string("a subscription id")?;
-            let message = match items.next() {
-                Some(Value::String(s)) => s,
-                None => String::new(),
-                Some(_) => return Err("CLOSED with a message that is not a string".to_owned()),
-            };
-            RelayMessage::Closed { sub, message }
-        }
-        "OK" => {
-            let id = next_string("an event id")?;
-            let Some(Value::Bool(accepted)) = items.next() else {
-                return Err("OK without a boolean".to_owned());
-            };
-            let message = match items.next() {
-                Some(Value::String(s)) => s,
-                None => String::new(),
-                Some(_) => return Err("OK with a message that is not a string".to_owned()),
-            };
-            RelayMessage::Ok {
-                id,
-                accepted,
-                message,
-            }
-        }
-        "NOTICE" => RelayMessage::Notice(next_string("a message")?),
-        _ => RelayMessage::Other,
-    };
-    Ok(message)
-}
-
-/// Relay-provided text, shortened for a reason, without control characters.
-fn quoted(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_QUOTED)
-        .collect();
-    if text.chars().count() > MAX_QUOTED {
-        out.push('…');
-    }
-    out
-}
-
 fn with_notice(reason: String, notice: Option<&str>) -> String {
     match notice {
         Some(n) => format!("{reason}; last NOTICE \"{n}\""),
@@ -425,48 +330,5 @@ fn handshake_error(e: &tungstenite::Error) -> String {
         tungstenite::Error::Url(url) => format!("bad relay URL ({url})"),
         tungstenite::Error::Capacity(c) => format!("WebSocket handshake too large ({c})"),
         other => format!("WebSocket handshake failed ({other})"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{RelayMessage, parse, quoted};
-
-    #[test]
-    fn messages() {
-        assert_eq!(
-            parse(r#"["EOSE","kez"]"#),
-            Ok(RelayMessage::Eose {
-                sub: "kez".to_owned()
-            })
-        );
-        assert_eq!(
-            parse(r#"["CLOSED","kez"]"#),
-            Ok(RelayMessage::Closed {
-                sub: "kez".to_owned(),
-                message: String::new()
-            })
-        );
-        assert_eq!(
-            parse(r#"["OK","ab",false,"blocked: no"]"#),
-            Ok(RelayMessage::Ok {
-                id: "ab".to_owned(),
-                accepted: false,
-                message: "blocked: no".to_owned()
-            })
-        );
-        assert_eq!(parse(r#"["AUTH","challenge"]"#), Ok(RelayMessage::Other));
-        assert!(parse(r#"["EVENT","kez","not an object"]"#).is_err());
-        assert!(parse(r#"["OK","ab","true"]"#).is_err());
-        assert!(parse(r#"{"EOSE":"kez"}"#).is_err());
-        assert!(parse(r#"["EOSE","kez""#).is_err());
-        assert!(parse("[]").is_err());
-        assert!(parse("<html>").is_err());
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quoted("a\nb"), "a b");
-        assert_eq!(quoted(&"x".repeat(300)).chars().count(), 201);
     }
 }

@@ -23,7 +23,6 @@
 
 mod nip11;
 mod relay;
-mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

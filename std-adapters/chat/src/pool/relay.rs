@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use kez_nostr::wire::{self, RelayMessage};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -19,7 +20,6 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::PoolConfig;
 use super::nip11::{self, Nip11};
-use super::wire::{self, RelayMessage};
 use crate::event::Event;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -665,7 +665,7 @@ impl RelayTask {
             // pings are answered by the WebSocket layer; binary frames mean nothing here
             _ => return,
         };
-        let Ok(message) = wire::parse(text.as_str()) else {
+        let Some(message) = wire::parse(text.as_str()).ok().filter(acted_on) else {
             return;
         };
         self.failures = 0;
@@ -674,7 +674,11 @@ impl RelayTask {
                 id,
                 accepted,
                 message,
-            } => self.answered(id, accepted, &message),
+            } => {
+                if let Some(id) = wire::decode_id(&id) {
+                    self.answered(id, accepted, &message);
+                }
+            }
             RelayMessage::Notice(text) => self.notice = Some(wire::quoted(&text)),
             RelayMessage::Event { sub, event } => self.event(&sub, &event).await,
             RelayMessage::Eose { sub } => {
@@ -811,6 +815,12 @@ async fn open(url: &str, settings: &Settings) -> Result<Socket, String> {
     }
 }
 
+/// Whether the pool acts on a parsed message: an `OK` must name its event by 64 hex digits
+/// (either case, as relays differ); one that does not is ignored like text that does not parse.
+fn acted_on(message: &RelayMessage) -> bool {
+    !matches!(message, RelayMessage::Ok { id, .. } if wire::decode_id(id).is_none())
+}
+
 /// Delay before reconnection attempt `failures + 1`: doubling from the base up to the cap,
 /// then between 75 % and 125 % of that so many clients do not come back at once.
 fn backoff(failures: u32) -> Duration {
@@ -865,7 +875,8 @@ mod tests {
         clippy::cast_possible_truncation,
         clippy::unwrap_used
     )]
-    use super::{BACKOFF_CAP, Bucket, Seen, backoff};
+    use super::{BACKOFF_CAP, Bucket, Seen, acted_on, backoff};
+    use kez_nostr::wire::parse;
     use std::time::Duration;
     use tokio::time::Instant;
 
@@ -992,5 +1003,16 @@ mod tests {
         assert!(backoff(0) >= Duration::from_millis(375));
         assert!(backoff(30) <= BACKOFF_CAP.mul_f64(1.25));
         assert!(backoff(30) >= BACKOFF_CAP.mul_f64(0.75));
+    }
+
+    #[test]
+    fn ok_without_a_hex_id_is_ignored() {
+        let acted = |text: &str| parse(text).is_ok_and(|m| acted_on(&m));
+        assert!(acted(&format!(r#"["OK","{}",false,"x"]"#, "ab".repeat(32))));
+        assert!(acted(&format!(r#"["OK","{}",true]"#, "AB".repeat(32))));
+        assert!(!acted(r#"["OK","abc",true,""]"#));
+        assert!(!acted(&format!(r#"["OK","{}",true]"#, "ag".repeat(32))));
+        assert!(acted(r#"["NOTICE","hi"]"#));
+        assert!(acted(r#"["EOSE","s"]"#));
     }
 }

@@ -2,8 +2,8 @@
 //! signing with a BIP-340 key, the compact JSON object sent to relays, and the checks of an
 //! event object received from one (shape, id, signature).
 //!
-//! This is the one implementation of the event format in KEZ: the `nostr` proof channel and
-//! the direct messages of `kez-chat` both use it.
+//! This is the one implementation of the event format in KEZ: the `nostr` proof channel
+//! (kez-channels) and the direct messages of kez-chat both use it.
 
 use std::fmt;
 
@@ -72,10 +72,12 @@ impl std::error::Error for EventError {}
 
 impl Event {
     /// Signs an event with `key` (a BIP-340 key) and fresh auxiliary randomness from the OS.
+    /// Feature `os-rng`; [`Event::sign_with_aux`] takes the randomness from the caller.
     ///
     /// # Errors
     /// [`kez_core::Error::BadKey`] for a key that is not BIP-340 (or the negligible case of a
     /// zero signing nonce).
+    #[cfg(feature = "os-rng")]
     pub fn sign(
         key: &SecretKey,
         created_at: u64,
@@ -90,11 +92,12 @@ impl Event {
         Self::sign_with_aux(key, &aux, created_at, kind, tags, content)
     }
 
-    /// As [`Event::sign`], with the caller's BIP-340 auxiliary randomness (deterministic
-    /// signatures for tests and vectors).
+    /// Signs an event with `key` (a BIP-340 key) and the caller's BIP-340 auxiliary randomness
+    /// (deterministic signatures for tests, vectors, and the seal and wrap of [`crate::wrap`]).
     ///
     /// # Errors
-    /// As [`Event::sign`].
+    /// [`kez_core::Error::BadKey`] for a key that is not BIP-340 (or the negligible case of a
+    /// zero signing nonce).
     pub fn sign_with_aux(
         key: &SecretKey,
         aux: &[u8; 32],
@@ -469,6 +472,9 @@ mod tests {
 
     use super::*;
 
+    /// Fixed BIP-340 auxiliary randomness: the tests' signatures are deterministic.
+    const AUX: [u8; 32] = [7; 32];
+
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| (*x).to_owned()).collect()
     }
@@ -535,7 +541,9 @@ mod tests {
         let key = SecretKey::from_bytes(Alg::Bip340, &[0x11; 32]).unwrap();
         for content in SAMPLES {
             let tags = vec![s(&["p", &"cd".repeat(32)]), s(&["e"]), vec![]];
-            let event = Event::sign(&key, 1_764_115_200, 14, tags.clone(), content.into()).unwrap();
+            let event =
+                Event::sign_with_aux(&key, &AUX, 1_764_115_200, 14, tags.clone(), content.into())
+                    .unwrap();
             let json = event.to_json();
             assert_eq!(
                 json.len(),
@@ -561,7 +569,8 @@ mod tests {
     #[test]
     fn from_value_checks_in_order() {
         let key = SecretKey::from_bytes(Alg::Bip340, &[0x22; 32]).unwrap();
-        let event = Event::sign(&key, 5, 1, vec![s(&["t", "x"])], "hello".into()).unwrap();
+        let event =
+            Event::sign_with_aux(&key, &AUX, 5, 1, vec![s(&["t", "x"])], "hello".into()).unwrap();
         let good: Value = serde_json::from_str(&event.to_json()).unwrap();
 
         let with = |name: &str, v: Value| {
@@ -616,7 +625,24 @@ mod tests {
     fn ed25519_keys_cannot_sign_events() {
         let key = SecretKey::from_bytes(Alg::Ed25519, &[0x22; 32]).unwrap();
         assert_eq!(
-            Event::sign(&key, 1, 1, vec![], String::new()),
+            Event::sign_with_aux(&key, &AUX, 1, 1, vec![], String::new()),
+            Err(kez_core::Error::BadKey)
+        );
+    }
+
+    #[cfg(feature = "os-rng")]
+    #[test]
+    fn os_randomness_signs_valid_events() {
+        let key = SecretKey::from_bytes(Alg::Bip340, &[0x33; 32]).unwrap();
+        let a = Event::sign(&key, 9, 1, vec![], "x".into()).unwrap();
+        let b = Event::sign(&key, 9, 1, vec![], "x".into()).unwrap();
+        assert_eq!(a.verify(), Ok(()));
+        assert_eq!(a.id, b.id);
+        // fresh auxiliary randomness: another signature of the same id
+        assert_ne!(a.sig, b.sig);
+        let ed = SecretKey::from_bytes(Alg::Ed25519, &[0x22; 32]).unwrap();
+        assert_eq!(
+            Event::sign(&ed, 1, 1, vec![], String::new()),
             Err(kez_core::Error::BadKey)
         );
     }

@@ -288,10 +288,12 @@ pub struct Unwrapped {
 }
 
 /// Wraps `rumor` from `sender` to `recipient`, with randomness from the OS (nonces, backdating,
-/// the one-time key, signing aux).
+/// the one-time key, signing aux). Feature `os-rng`; [`wrap_with`] takes the bytes from the
+/// caller.
 ///
 /// # Errors
 /// As [`wrap_with`]; [`WrapError::NoRandomKey`] too when the OS has no randomness to give.
+#[cfg(feature = "os-rng")]
 pub fn wrap(
     sender: &SecretKey,
     recipient: &[u8; 32],
