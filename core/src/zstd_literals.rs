@@ -315,7 +315,7 @@ struct ReverseBits<'a> {
 
 impl<'a> ReverseBits<'a> {
     fn new(src: &'a [u8]) -> Self {
-        let pos = isize::try_from(src.len()).unwrap_or(isize::MAX / 8) * 8;
+        let pos = isize::try_from(src.len()).map_or(isize::MAX, |n| n.saturating_mul(8));
         Self { src, pos }
     }
 
