@@ -80,6 +80,30 @@ fn run_chat(sub: &str, who: &Person, relays: &[String], rest: &[&str]) -> Run {
     kez(&args, &[])
 }
 
+/// A scratch directory with two people, alice (sender) and bob, and a file of `len` bytes
+/// (pseudo-random from `seed`) written under `name` for alice to send.
+struct Scene {
+    alice: Person,
+    bob: Person,
+    file: Vec<u8>,
+    path: PathBuf,
+}
+
+fn scene(test: &str, name: &str, len: usize, seed: u64) -> Scene {
+    let dir = scratch(test);
+    let alice = person(&dir, "alice", 0x11);
+    let bob = person(&dir, "bob", 0x22);
+    let file = data(len, seed);
+    let path = dir.join(name);
+    std::fs::write(&path, &file).unwrap();
+    Scene {
+        alice,
+        bob,
+        file,
+        path,
+    }
+}
+
 fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed + 1;
     (0..len)
@@ -110,12 +134,12 @@ async fn send_file_5_mb_through_five_relays() {
     let relays = LocalRelays::start_with(5, RelayOptions::default()).await;
     let urls = relays.urls.clone();
     tokio::task::spawn_blocking(move || {
-        let dir = scratch("chat-5mb");
-        let alice = person(&dir, "alice", 0x11);
-        let bob = person(&dir, "bob", 0x22);
-        let file = data(5_000_000, 1);
-        let path = dir.join("report.bin");
-        std::fs::write(&path, &file).unwrap();
+        let Scene {
+            alice,
+            bob,
+            file,
+            path,
+        } = scene("chat-5mb", "report.bin", 5_000_000, 1);
         let sent = run_chat(
             "send-file",
             &alice,
@@ -161,12 +185,12 @@ async fn receiver_killed_mid_transfer_then_restarted() {
     let relays = LocalRelays::start_with(3, RelayOptions::default()).await;
     let urls = relays.urls.clone();
     tokio::task::spawn_blocking(move || {
-        let dir = scratch("chat-kill-receiver");
-        let alice = person(&dir, "alice", 0x11);
-        let bob = person(&dir, "bob", 0x22);
-        let file = data(900_000, 2);
-        let path = dir.join("long.bin");
-        std::fs::write(&path, &file).unwrap();
+        let Scene {
+            alice,
+            bob,
+            file,
+            path,
+        } = scene("chat-kill-receiver", "long.bin", 900_000, 2);
         // bob listens; alice sends at 10 events/s, so the transfer takes a few seconds
         let args = chat_args("listen", &bob, &urls, &["--for", "120"]);
         let mut listener = Command::new(env!("CARGO_BIN_EXE_kez"))
@@ -220,12 +244,12 @@ async fn receiver_killed_mid_transfer_then_restarted() {
 async fn sender_killed_mid_send_then_restarted() {
     let relays = LocalRelays::start_with(2, RelayOptions::default()).await;
     let urls = relays.urls.clone();
-    let dir = scratch("chat-kill-sender");
-    let alice = person(&dir, "alice", 0x11);
-    let bob = person(&dir, "bob", 0x22);
-    let file = data(700_000, 4);
-    let path = dir.join("interrupted.bin");
-    std::fs::write(&path, &file).unwrap();
+    let Scene {
+        alice,
+        bob,
+        file,
+        path,
+    } = scene("chat-kill-sender", "interrupted.bin", 700_000, 4);
     // 33 chunks and the pointer at 5 events/s: killed when 20 have reached the relay
     let args = chat_args(
         "send-file",
@@ -277,12 +301,12 @@ async fn separate_relay_process() {
     let relay = NostrRsRelay::start(131_072).await;
     let urls = vec![relay.url.clone()];
     tokio::task::spawn_blocking(move || {
-        let dir = scratch("chat-nostr-rs-relay");
-        let alice = person(&dir, "alice", 0x11);
-        let bob = person(&dir, "bob", 0x22);
-        let file = data(300_000, 3);
-        let path = dir.join("via-relay.bin");
-        std::fs::write(&path, &file).unwrap();
+        let Scene {
+            alice,
+            bob,
+            file,
+            path,
+        } = scene("chat-nostr-rs-relay", "via-relay.bin", 300_000, 3);
         let sent = run_chat(
             "send",
             &alice,
